@@ -1,0 +1,21 @@
+# Two entry points: `make run` (set up, train the default model if missing, tag the examples)
+# and `make test` (set up, run the test suite). Both are safe to re-run.
+PY := .venv/bin/python
+STAMP := .venv/.installed
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	.venv/bin/govtag segment examples -o outputs/units.jsonl
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+.PHONY: setup run test

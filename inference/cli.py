@@ -1,0 +1,118 @@
+"""The `govtag` command. Each subcommand is a thin wrapper; heavy imports happen inside it."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    help="Tag Chinese government work reports: governance domain × statement type per sentence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+CONFIG_OPTION = typer.Option(None, "--config", "-c", help="YAML config (default: configs/default.yaml).")
+data_app = typer.Typer(help="The labeled corpus: statistics and document splits.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+def fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def train(
+    output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
+    config: Optional[Path] = CONFIG_OPTION,
+    data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
+) -> None:
+    """Fine-tune the two-head model; resumes from its last checkpoint if a previous run was killed."""
+    from training.config import DEFAULT_CONFIG, load_config
+    from training.data import DataError
+    from training.train import train as run_train
+
+    try:
+        cfg = load_config(config or DEFAULT_CONFIG)
+        metrics = run_train(cfg, output, data)
+    except (DataError, ValueError, FileNotFoundError) as e:
+        fail(str(e))
+    if metrics:
+        for split in ("dev", "test"):
+            if split in metrics:
+                m = metrics[split]
+                typer.echo(f"{split}: domain macro-F1 {m['domain']['macro_f1']:.3f}, "
+                           f"type macro-F1 {m['type']['macro_f1']:.3f} ({m['n']} units)")
+        typer.echo(f"model written to {output}")
+
+
+@app.command()
+def evaluate(
+    model: Path = typer.Option(..., "--model", "-m", help="Trained model directory."),
+    data: Path = typer.Option(..., "--data", help="Labeled JSONL file (units with gold domain and type)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write a report directory (plots, bad cases)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the TF-IDF baseline."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
+) -> None:
+    """Accuracy, macro-F1, per-class scores, calibration and the baseline on a labeled file."""
+    from training.bundle import ModelDirError
+    from training.data import DataError
+    from training.evaluate import run_evaluation, summary_json
+
+    if not data.exists():
+        fail(f"{data}: file not found")
+    try:
+        result = run_evaluation(model, data, report, baseline=baseline, backend=backend)
+    except (ModelDirError, DataError) as e:
+        fail(str(e))
+    if as_json:
+        typer.echo(summary_json(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{data} ({result['n']} units)")
+    for col in ("task", "accuracy", "macro-F1", "baseline macro-F1", "ECE"):
+        table.add_column(col)
+    for task in ("domain", "type"):
+        base = result.get("baseline", {}).get(task, {}).get("macro_f1")
+        table.add_row(task, f"{result[task]['accuracy']:.3f}", f"{result[task]['macro_f1']:.3f}",
+                      "-" if base is None else f"{base:.3f}", f"{result[task]['ece']:.3f}")
+    Console().print(table)
+    if report:
+        typer.echo(f"report written to {report}/report.md")
+
+
+@data_app.command("stats")
+def data_stats(
+    config: Optional[Path] = CONFIG_OPTION,
+    data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
+) -> None:
+    """Counts per split × domain × type, and per source."""
+    from labels.corpus import corpus_tables
+    from training.config import DEFAULT_CONFIG, load_config
+
+    cfg = load_config(config or DEFAULT_CONFIG)
+    typer.echo(corpus_tables(data or cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits)))
+
+
+@data_app.command("split")
+def data_split(config: Optional[Path] = CONFIG_OPTION) -> None:
+    """Add documents that are not yet in the splits file; existing assignments never move."""
+    from labels.schema import load_schema
+    from training.config import DEFAULT_CONFIG, load_config
+    from training.data import load_labeled, load_splits, update_splits
+
+    cfg = load_config(config or DEFAULT_CONFIG)
+    path = cfg.resolve(cfg.data.splits)
+    before = len(load_splits(path))
+    docs = {str(u["doc_id"]) for u in load_labeled(cfg.resolve(cfg.data.dir), load_schema())}
+    after = update_splits(path, docs)
+    typer.echo(f"{path}: {len(after) - before} new document(s), {len(after)} in all")
+
+
+if __name__ == "__main__":
+    app()

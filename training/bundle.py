@@ -1,0 +1,91 @@
+"""A trained model is a directory: weights, encoder config, tokenizer, schema, config, metrics, card.
+
+Loading reads only safetensors, JSON and YAML, never pickles, and refuses a directory that is
+incomplete or was trained with another label schema.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from labels.schema import SCHEMA_PATH, Schema, load_schema
+
+from .config import Config, config_from_dict
+from .model import GovTagModel
+
+WEIGHTS = "model.safetensors"
+REQUIRED = (WEIGHTS, "config.json", "schema.yaml", "train_config.yaml")
+
+
+class ModelDirError(ValueError):
+    pass
+
+
+def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
+                metrics: dict | None = None, extra: dict | None = None) -> Path:
+    """Write the model directory into a temporary sibling, then move it into place.
+
+    `extra` maps further file names to a dict (written as JSON) or a string (written as is)."""
+    out = Path(out_dir)
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp / WEIGHTS), metadata={"format": "pt"})
+    model.encoder.config.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.copy(SCHEMA_PATH, tmp / "schema.yaml")
+    (tmp / "train_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False),
+                                           encoding="utf-8")
+    for name, payload in {"metrics.json": metrics, **(extra or {})}.items():
+        if payload is not None:
+            text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, indent=2)
+            (tmp / name).write_text(text, encoding="utf-8")
+    if out.exists():
+        old = out.with_name(out.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(out)
+    return out
+
+
+def check_bundle(model_dir: str | Path) -> tuple[Config, Schema]:
+    d = Path(model_dir)
+    if not d.is_dir():
+        raise ModelDirError(f"{d}: model directory not found (train one with `govtag train -o {d}`)")
+    missing = [f for f in REQUIRED if not (d / f).exists()]
+    if missing:
+        raise ModelDirError(f"{d}: not a govtag model directory, missing {', '.join(missing)}")
+    schema, current = load_schema(d / "schema.yaml"), load_schema()
+    if schema.to_dict() != current.to_dict():
+        raise ModelDirError(f"{d}: trained with labels {schema.to_dict()}, but labels/schema.yaml now has "
+                            f"{current.to_dict()}; retrain the model")
+    cfg = config_from_dict(yaml.safe_load((d / "train_config.yaml").read_text(encoding="utf-8")),
+                           where=str(d / "train_config.yaml"))
+    return cfg, schema
+
+
+def load_bundle(model_dir: str | Path):
+    """Return (model in eval mode, tokenizer, config, schema)."""
+    d = Path(model_dir)
+    cfg, schema = check_bundle(d)
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(d), add_pooling_layer=False)
+    model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling)
+    result = model.load_state_dict(load_file(str(d / WEIGHTS)), strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ModelDirError(f"{d / WEIGHTS}: weights do not match the model "
+                            f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
+    return model.eval(), AutoTokenizer.from_pretrained(d), cfg, schema
+
+
+def read_json(model_dir: str | Path, name: str, default=None):
+    path = Path(model_dir) / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default

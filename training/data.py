@@ -1,0 +1,153 @@
+"""Labeled units: loading, validation, document splits and tokenization."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import yaml
+
+from labels.schema import TASKS, Schema
+
+SPLITS = ("train", "dev", "test")
+SPLIT_SHARES = (0.70, 0.15, 0.15)
+REQUIRED_FIELDS = ("doc_id", "seq", "text", "domain", "type")
+
+
+class DataError(ValueError):
+    pass
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, record); a malformed line raises DataError naming file and line."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            if not isinstance(record, dict):
+                raise DataError(f"{path}:{lineno}: expected a JSON object")
+            yield lineno, record
+
+
+def read_units(path: str | Path, schema: Schema | None = None) -> list[dict]:
+    """Read a JSONL file of units; with a schema, every unit must carry valid gold labels."""
+    units = []
+    for lineno, r in iter_jsonl(path):
+        where = f"{path}:{lineno}: "
+        needed = REQUIRED_FIELDS if schema else ("text",)
+        missing = [k for k in needed if k not in r]
+        if missing:
+            raise DataError(f"{where}missing field(s) {missing}")
+        if not isinstance(r["text"], str) or not r["text"].strip():
+            raise DataError(f"{where}empty text")
+        if schema:
+            try:
+                schema.check(r)
+            except ValueError as e:
+                raise DataError(f"{where}{e}") from None
+        r.setdefault("section", "")
+        units.append(r)
+    return units
+
+
+def data_files(data_dir: str | Path) -> list[Path]:
+    files = sorted(Path(data_dir).rglob("*.jsonl"))
+    if not files:
+        raise DataError(f"{data_dir}: no labeled *.jsonl files found")
+    return files
+
+
+def load_labeled(data_dir: str | Path, schema: Schema) -> list[dict]:
+    """All gold units under data_dir. An imported correction replaces the unit it corrects."""
+    by_key: dict[tuple[str, str], dict] = {}
+    for path in data_files(data_dir):
+        for r in read_units(path, schema):
+            key = (str(r["doc_id"]), r["text"])
+            if key in by_key and r.get("source") != "imported":
+                continue
+            by_key[key] = r
+    return sorted(by_key.values(), key=lambda r: (str(r["doc_id"]), r["seq"]))
+
+
+def hashed_split(doc_id: str) -> str:
+    """Where a document not yet in the splits file goes: stable, by a hash of its id."""
+    x = int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "train" if x < SPLIT_SHARES[0] else "dev" if x < SPLIT_SHARES[0] + SPLIT_SHARES[1] else "test"
+
+
+def load_splits(path: str | Path) -> dict[str, str]:
+    """doc_id → split from the fixed splits file."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, str] = {}
+    for split, docs in raw.items():
+        if split not in SPLITS:
+            raise DataError(f"{path}: unknown split {split!r}; expected {SPLITS}")
+        for doc in docs or []:
+            if doc in out:
+                raise DataError(f"{path}: document {doc!r} is in both {out[doc]} and {split}")
+            out[doc] = split
+    return out
+
+
+def update_splits(path: str | Path, doc_ids: Iterable[str]) -> dict[str, str]:
+    """Add new documents to the splits file (by hash); existing assignments never move."""
+    splits = load_splits(path)
+    for doc in sorted(set(doc_ids) - set(splits)):
+        splits[doc] = hashed_split(doc)
+    grouped = {s: sorted(d for d, sp in splits.items() if sp == s) for s in SPLITS}
+    Path(path).write_text("# Fixed document splits: a document never crosses splits. "
+                          "New documents are added by `govtag data split`.\n"
+                          + yaml.safe_dump(grouped, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return splits
+
+
+def split_units(units: list[dict], splits: dict[str, str]) -> dict[str, list[dict]]:
+    unknown = sorted({str(u["doc_id"]) for u in units} - set(splits))
+    if unknown:
+        raise DataError(f"{len(unknown)} document(s) not in the splits file, e.g. {unknown[:3]}; "
+                        "run `govtag data split`")
+    out: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    for u in units:
+        out[splits[str(u["doc_id"])]].append(u)
+    return out
+
+
+def label_counts(units: list[dict], schema: Schema, task: str) -> list[int]:
+    c = Counter(u[task] for u in units)
+    return [c[label] for label in schema.labels(task)]
+
+
+def context(section: str, chars: int) -> str:
+    """The nearest part of the heading path: its last `chars` characters."""
+    return section[-chars:] if chars > 0 else ""
+
+
+def encode(tokenizer, texts: list[str], sections: list[str], max_length: int, section_chars: int) -> dict:
+    """Unit text paired with its heading path, truncated to the model window, not padded."""
+    return tokenizer(texts, [context(s or "", section_chars) for s in sections],
+                     truncation=True, max_length=max_length)
+
+
+def to_dataset(units: list[dict], tokenizer, schema: Schema, max_length: int, section_chars: int):
+    """A `datasets.Dataset` of token ids and label ids, ready for the Trainer."""
+    from datasets import Dataset
+
+    index = {task: {label: i for i, label in enumerate(schema.labels(task))} for task in TASKS}
+    ds = Dataset.from_dict({
+        "text": [u["text"] for u in units],
+        "section": [u.get("section") or "" for u in units],
+        "domain_labels": [index["domain"][u["domain"]] for u in units],
+        "type_labels": [index["type"][u["type"]] for u in units],
+    })
+    return ds.map(lambda b: encode(tokenizer, b["text"], b["section"], max_length, section_chars),
+                  batched=True, remove_columns=["text", "section"])

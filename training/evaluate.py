@@ -1,0 +1,108 @@
+"""Evaluation against a labeled file: metrics, confusion, calibration, bad cases, per document, baseline."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from labels.schema import TASKS, Schema
+
+from .baseline import Baseline
+from .calibration import fit_temperature
+from .config import Config
+from .data import load_labeled, load_splits, read_units, split_units
+from .metrics import confusion, expected_calibration_error, reliability, task_metrics
+
+
+def gold_index(units: list[dict], schema: Schema, task: str) -> np.ndarray:
+    return np.array([schema.labels(task).index(u[task]) for u in units], dtype=int)
+
+
+def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict]) -> dict:
+    from inference.tagger import Tagger
+
+    logits = Tagger(model, tokenizer, cfg, schema).logits(dev_units)
+    return {t: fit_temperature(logits[t], gold_index(dev_units, schema, t)) for t in TASKS}
+
+
+def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict:
+    """Metrics for both tasks from predicted probabilities and gold units."""
+    out: dict = {"n": len(units)}
+    for t in TASKS:
+        labels = schema.labels(t)
+        pred = [labels[i] for i in probs[t].argmax(-1)]
+        gold = [u[t] for u in units]
+        confidence = probs[t].max(-1)
+        correct = np.array([g == p for g, p in zip(gold, pred)])
+        out[t] = {**task_metrics(gold, pred, labels), "confusion": confusion(gold, pred, labels),
+                  "ece": expected_calibration_error(confidence, correct),
+                  "reliability": reliability(confidence, correct)}
+    return out
+
+
+def evaluate_units(model, tokenizer, cfg: Config, schema: Schema, units: list[dict], calibration: dict) -> dict:
+    from inference.tagger import Tagger
+
+    return score(Tagger(model, tokenizer, cfg, schema, calibration).probabilities(units), units, schema)
+
+
+def per_document(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict[str, dict]:
+    rows: dict[str, dict] = defaultdict(lambda: {"n": 0, "domain_correct": 0, "type_correct": 0})
+    for i, u in enumerate(units):
+        row = rows[str(u.get("doc_id", ""))]
+        row["n"] += 1
+        for t in TASKS:
+            row[f"{t}_correct"] += int(schema.labels(t)[probs[t][i].argmax()] == u[t])
+    return {doc: {"n": r["n"], **{f"{t}_accuracy": round(r[f"{t}_correct"] / r["n"], 4) for t in TASKS}}
+            for doc, r in sorted(rows.items())}
+
+
+def bad_cases(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, limit: int = 40) -> list[dict]:
+    """The most confident errors first: where the model is wrong and sure of itself."""
+    cases = []
+    for i, u in enumerate(units):
+        for t in TASKS:
+            pred = schema.labels(t)[probs[t][i].argmax()]
+            if pred != u[t]:
+                cases.append({"task": t, "gold": u[t], "pred": pred, "score": round(float(probs[t][i].max()), 4),
+                              "doc_id": u.get("doc_id"), "seq": u.get("seq"), "section": u.get("section", ""),
+                              "text": u["text"]})
+    return sorted(cases, key=lambda c: -c["score"])[:limit]
+
+
+def baseline_metrics(cfg: Config, schema: Schema, units: list[dict]) -> dict:
+    """The TF-IDF baseline trained on the training split of the model's own data and splits."""
+    data = load_labeled(cfg.resolve(cfg.data.dir), schema)
+    train_units = split_units(data, load_splits(cfg.resolve(cfg.data.splits)))["train"]
+    pred = Baseline(cfg.model.section_chars, cfg.train.seed).fit(train_units).predict(units)
+    return {t: task_metrics([u[t] for u in units], pred[t], schema.labels(t)) for t in TASKS}
+
+
+def run_evaluation(model_dir: str | Path, data_file: str | Path, report_dir: str | Path | None = None,
+                   baseline: bool = True, backend: str | None = None) -> dict:
+    """Evaluate a model directory on a labeled JSONL file; optionally write a full report."""
+    from inference.tagger import Tagger
+
+    tagger = Tagger.load(model_dir, backend=backend)
+    units = read_units(data_file, tagger.schema)
+    probs = tagger.probabilities(units)
+    result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
+              "calibration": tagger.temperature}
+    if baseline:
+        result["baseline"] = baseline_metrics(tagger.cfg, tagger.schema, units)
+    if report_dir:
+        from .eval_report import write_report
+
+        write_report(Path(report_dir), result, per_document(probs, units, tagger.schema),
+                     bad_cases(probs, units, tagger.schema), tagger.schema)
+    return result
+
+
+def summary_json(result: dict) -> str:
+    keep = {"n": result["n"], **{t: {k: result[t][k] for k in ("accuracy", "macro_f1", "per_class", "ece")}
+                                for t in TASKS}}
+    if "baseline" in result:
+        keep["baseline"] = {t: {k: result["baseline"][t][k] for k in ("accuracy", "macro_f1")} for t in TASKS}
+    return json.dumps(keep, ensure_ascii=False, indent=2)

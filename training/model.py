@@ -1,0 +1,54 @@
+"""One encoder, two heads: governance domain and statement type."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class GovTagModel(nn.Module):
+    def __init__(self, encoder: nn.Module, n_domain: int, n_type: int, pooling: str = "mean",
+                 dropout: float = 0.1, domain_weights: torch.Tensor | None = None,
+                 type_weights: torch.Tensor | None = None):
+        super().__init__()
+        if pooling not in ("mean", "cls"):
+            raise ValueError(f"model.pooling must be mean or cls, not {pooling!r}")
+        self.encoder = encoder
+        self.pooling = pooling
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.domain_head = nn.Linear(hidden, n_domain)
+        self.type_head = nn.Linear(hidden, n_type)
+        # Class weights against imbalance; buffers so they travel with .to(device) but are not saved.
+        self.register_buffer("domain_weights", domain_weights, persistent=False)
+        self.register_buffer("type_weights", type_weights, persistent=False)
+
+    def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None, domain_labels=None, type_labels=None):
+        if getattr(self.encoder.config, "type_vocab_size", 2) < 2:
+            token_type_ids = None  # XLM-R style encoders have a single segment embedding
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+        pooled = self.dropout(self.pool(hidden, attention_mask))
+        out = {"domain_logits": self.domain_head(pooled), "type_logits": self.type_head(pooled)}
+        if domain_labels is not None and type_labels is not None:
+            out["loss"] = (F.cross_entropy(out["domain_logits"], domain_labels, weight=self.domain_weights)
+                           + F.cross_entropy(out["type_logits"], type_labels, weight=self.type_weights))
+        return out
+
+
+def class_weights(counts: list[int], scheme: str) -> torch.Tensor | None:
+    """Per-class loss weights from training counts, normalised to mean 1 over present classes."""
+    if scheme == "none":
+        return None
+    power = {"inverse": 1.0, "sqrt_inverse": 0.5}.get(scheme)
+    if power is None:
+        raise ValueError(f"train.class_weights must be none, inverse or sqrt_inverse, not {scheme!r}")
+    c = torch.tensor(counts, dtype=torch.float)
+    w = torch.where(c > 0, c.clamp(min=1) ** -power, torch.zeros_like(c))
+    return w * (c > 0).sum() / w.sum()

@@ -1,0 +1,46 @@
+"""The model card (README.md) written into every trained model directory."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from labels.schema import TASKS
+
+from .config import Config
+from .data import data_files
+
+
+def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_sizes: dict) -> str:
+    sources = Counter()
+    for path in data_files(data_dir):
+        sources[path.relative_to(data_dir).parts[0]] += sum(1 for line in path.open(encoding="utf-8") if line.strip())
+    rows = [f"| {split} | {t} | {m[t]['accuracy']:.3f} | {m[t]['macro_f1']:.3f} | {m[t]['ece']:.3f} |"
+            for split, m in metrics.items() if split in ("dev", "test") for t in TASKS]
+    card = f"""# govtag model `{name}`
+
+Tags each sentence of a Chinese government work report with a governance domain and a statement type.
+
+- Backbone: `{cfg.backbone.source}` `{cfg.backbone.name}` (vocab {cfg.backbone.vocab}, layers {cfg.backbone.num_layers or 'all'}),
+  mean of the last hidden states → two linear heads; input = unit text + last {cfg.model.section_chars} characters
+  of its heading path, at most {cfg.model.max_length} tokens.
+- Training data: `{cfg.data.dir}` ({', '.join(f'{k}: {v}' for k, v in sorted(sources.items()))} lines),
+  split by document per `{cfg.data.splits}`: {', '.join(f'{k} {v} units' for k, v in split_sizes.items())}.
+- Training: {cfg.train.epochs} epochs max (ran {metrics.get('epochs_run')}), batch {cfg.train.batch_size},
+  lr {cfg.train.learning_rate} (heads {cfg.train.head_learning_rate}), class weights {cfg.train.class_weights},
+  seed {cfg.train.seed}; best epoch chosen on dev mean macro-F1; temperatures fitted on dev.
+
+## Scores
+
+| split | task | accuracy | macro-F1 | ECE |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+## Intended use and limits
+
+For batch tagging of 工作总结/工作报告/工作计划/述职/督查通报 and web copies of them, with a human
+reviewing flagged low-confidence units. Labels follow labels/GUIDELINES.md. Most training units
+were written for this project, so scores on the project's own test split overstate quality on
+other writers' reports: check `govtag evaluate` on your own labeled sample before relying on it.
+Not for other languages or other document genres.
+"""
+    return card

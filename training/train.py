@@ -1,0 +1,115 @@
+"""Fine-tune the two-head model from a config with the `transformers` Trainer."""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import (DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments,
+                          set_seed)
+from transformers.trainer_utils import get_last_checkpoint
+
+from labels.schema import TASKS, load_schema
+
+from .backbone import load_backbone
+from .bundle import save_bundle
+from .config import Config
+from .data import label_counts, load_labeled, load_splits, split_units, to_dataset
+from .model import GovTagModel, class_weights
+from .model_card import model_card
+
+log = logging.getLogger("govtag.train")
+
+
+def macro_f1_metrics(eval_pred) -> dict:
+    from sklearn.metrics import f1_score
+
+    logits, labels = eval_pred.predictions, eval_pred.label_ids
+    scores = {f"{t}_macro_f1": f1_score(labels[i], np.argmax(logits[i], -1), average="macro")
+              for i, t in enumerate(TASKS)}
+    scores["mean_macro_f1"] = float(np.mean(list(scores.values())))
+    return scores
+
+
+def build_model(cfg: Config, train_units: list[dict], schema):
+    encoder, tokenizer = load_backbone(cfg.backbone, seed=cfg.train.seed)
+    if cfg.train.freeze_embeddings:
+        encoder.get_input_embeddings().weight.requires_grad_(False)
+    weights = {t: class_weights(label_counts(train_units, schema, t), cfg.train.class_weights) for t in TASKS}
+    model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
+                        dropout=cfg.model.dropout, domain_weights=weights["domain"], type_weights=weights["type"])
+    return model, tokenizer
+
+
+def optimizer_for(model: GovTagModel, cfg: Config) -> torch.optim.Optimizer:
+    """AdamW with a larger learning rate for the freshly initialised heads."""
+    heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
+    body = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
+    return torch.optim.AdamW([{"params": body, "lr": cfg.train.learning_rate},
+                              {"params": heads, "lr": cfg.train.head_learning_rate}],
+                             weight_decay=cfg.train.weight_decay)
+
+
+def training_arguments(cfg: Config, checkpoint_dir: Path) -> TrainingArguments:
+    t = cfg.train
+    cuda = torch.cuda.is_available()
+    return TrainingArguments(
+        output_dir=str(checkpoint_dir), num_train_epochs=t.epochs, max_steps=t.max_steps,
+        per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=cfg.tag.batch_size,
+        learning_rate=t.learning_rate, weight_decay=t.weight_decay, warmup_steps=t.warmup_ratio,
+        lr_scheduler_type="linear", seed=t.seed, data_seed=t.seed,
+        eval_strategy="epoch", save_strategy="epoch", save_total_limit=2,
+        load_best_model_at_end=True, metric_for_best_model="mean_macro_f1", greater_is_better=True,
+        label_names=["domain_labels", "type_labels"], train_sampling_strategy="group_by_length",
+        logging_strategy="steps", logging_steps=10, report_to="none", use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
+    )
+
+
+def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None) -> dict:
+    """Train, pick the best epoch on dev, calibrate, evaluate dev and test, write the model directory."""
+    from inference.tagger import set_threads
+
+    from .evaluate import evaluate_units, fit_calibration
+
+    out_dir = Path(out_dir)
+    set_threads(cfg.train.threads)
+    set_seed(cfg.train.seed)
+    schema = load_schema()
+    data_dir = Path(data_dir) if data_dir else cfg.resolve(cfg.data.dir)
+    units = load_labeled(data_dir, schema)
+    splits = split_units(units, load_splits(cfg.resolve(cfg.data.splits)))
+    model, tokenizer = build_model(cfg, splits["train"], schema)
+    dev = splits["dev"]
+    if cfg.train.eval_max_units and len(dev) > cfg.train.eval_max_units:
+        dev = [dev[i] for i in np.random.default_rng(0).permutation(len(dev))[:cfg.train.eval_max_units]]
+    prepare = dict(tokenizer=tokenizer, schema=schema, max_length=cfg.model.max_length,
+                   section_chars=cfg.model.section_chars)
+    checkpoint_dir = out_dir.with_name(out_dir.name + ".checkpoints")
+    trainer = Trainer(
+        model=model, args=training_arguments(cfg, checkpoint_dir),
+        train_dataset=to_dataset(splits["train"], **prepare), eval_dataset=to_dataset(dev, **prepare),
+        data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=macro_f1_metrics,
+        optimizers=(optimizer_for(model, cfg), None),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.train.early_stopping_patience)],
+    )
+    resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    if resume:
+        log.warning("resuming from %s", resume)
+    trainer.train(resume_from_checkpoint=resume)
+    if not trainer.is_world_process_zero():
+        return {}
+    model = trainer.model.eval()
+    calibration = fit_calibration(model, tokenizer, cfg, schema, splits["dev"])
+    metrics = {split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration)
+               for split in ("dev", "test") if splits[split]}
+    metrics["train_units"] = len(splits["train"])
+    metrics["epochs_run"] = round(float(trainer.state.epoch or 0), 2)
+    metrics["log"] = trainer.state.log_history
+    card = model_card(out_dir.name, cfg, metrics, data_dir, {s: len(v) for s, v in splits.items()})
+    save_bundle(model, tokenizer, out_dir, cfg, metrics=metrics,
+                extra={"calibration.json": calibration, "README.md": card})
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return metrics
