@@ -24,6 +24,65 @@ def fail(message: str) -> None:
 
 
 @app.command()
+def segment(
+    inputs: list[str] = typer.Argument(..., metavar="FILES/DIRS...", help="Files, directories (recursive) or globs."),
+    output: Path = typer.Option(..., "--output", "-o", help="Units JSONL to write."),
+    config: Optional[Path] = CONFIG_OPTION,
+    max_file_mb: Optional[float] = typer.Option(None, help="Skip larger files (default: segment.max_file_mb)."),
+    max_unit_chars: Optional[int] = typer.Option(None, help="Split longer sentences (default: segment.max_unit_chars)."),
+) -> None:
+    """Read reports (.txt .docx .pdf .html) and split them into units: sentences and headings with their section."""
+    import json
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from training.config import DEFAULT_CONFIG, load_config
+
+    from .atomic import atomic_write
+    from .read import ReadError, expand, read_all
+    from .segment import segment as split_units
+
+    cfg = load_config(config or DEFAULT_CONFIG).segment
+    max_bytes = int((max_file_mb or cfg.max_file_mb) * 1e6)
+    limit = max_unit_chars or cfg.max_unit_chars
+    err, out = Console(stderr=True, highlight=False), Console(highlight=False)
+    items = list(expand(inputs))
+    if not items:
+        err.print("error: no input files given", style="red")
+    n_read = n_failed = n_units = 0
+    boilerplate: list[tuple[str, list[str]]] = []
+    with atomic_write(output) as f, Progress(console=err, disable=len(items) < 2) as progress:
+        task = progress.add_task("segmenting", total=len(items))
+        for doc in read_all(items, max_bytes):
+            progress.advance(task)
+            if isinstance(doc, ReadError):
+                n_failed += 1
+                err.print(f"error: {doc}", style="red", markup=False)
+                continue
+            units = split_units(doc.text, doc.doc_id, limit)
+            f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in units)
+            n_read, n_units = n_read + 1, n_units + len(units)
+            if doc.dropped:
+                boilerplate.append((str(doc.path), doc.dropped))
+    summary = Table(title="govtag segment", show_header=False)
+    for name, value in (("files read", n_read), ("files failed", n_failed), ("units", n_units),
+                        ("boilerplate lines dropped", sum(len(d) for _, d in boilerplate)), ("output", str(output))):
+        summary.add_row(name, str(value))
+    out.print(summary)
+    if boilerplate:
+        table = Table("file", "lines dropped", "first dropped line", title="boilerplate removed")
+        for path, dropped in boilerplate[:20]:
+            table.add_row(path, str(len(dropped)), dropped[0][:40])
+        out.print(table)
+        if len(boilerplate) > 20:
+            out.print(f"… and {len(boilerplate) - 20} more files with boilerplate removed")
+    if n_failed or not n_read:
+        raise typer.Exit(1)
+
+
+@app.command()
 def train(
     output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
     config: Optional[Path] = CONFIG_OPTION,

@@ -58,7 +58,9 @@ def read_units(path: str | Path, schema: Schema | None = None) -> list[dict]:
 
 
 def data_files(data_dir: str | Path) -> list[Path]:
-    files = sorted(Path(data_dir).rglob("*.jsonl"))
+    """The labeled files under a directory (recursively), or the one file given."""
+    path = Path(data_dir)
+    files = [path] if path.is_file() else sorted(path.rglob("*.jsonl"))
     if not files:
         raise DataError(f"{data_dir}: no labeled *.jsonl files found")
     return files

@@ -13,7 +13,7 @@ from .data import data_files
 def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_sizes: dict) -> str:
     sources = Counter()
     for path in data_files(data_dir):
-        sources[path.relative_to(data_dir).parts[0]] += sum(1 for line in path.open(encoding="utf-8") if line.strip())
+        sources[path.name if path == data_dir else path.relative_to(data_dir).parts[0]] += sum(1 for line in path.open(encoding="utf-8") if line.strip())
     rows = [f"| {split} | {t} | {m[t]['accuracy']:.3f} | {m[t]['macro_f1']:.3f} | {m[t]['ece']:.3f} |"
             for split, m in metrics.items() if split in ("dev", "test") for t in TASKS]
     card = f"""# govtag model `{name}`

@@ -68,7 +68,7 @@ def training_arguments(cfg: Config, checkpoint_dir: Path) -> TrainingArguments:
     )
 
 
-def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None) -> dict:
+def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None, callbacks: list | None = None) -> dict:
     """Train, pick the best epoch on dev, calibrate, evaluate dev and test, write the model directory."""
     from inference.tagger import set_threads
 
@@ -93,7 +93,8 @@ def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None) 
         train_dataset=to_dataset(splits["train"], **prepare), eval_dataset=to_dataset(dev, **prepare),
         data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=macro_f1_metrics,
         optimizers=(optimizer_for(model, cfg), None),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.train.early_stopping_patience)],
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.train.early_stopping_patience),
+                   *(callbacks or [])],
     )
     resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
     if resume:

@@ -1,0 +1,45 @@
+import json
+
+from typer.testing import CliRunner
+
+from inference.cli import app
+from tests.conftest import SEEDS
+
+
+def test_evaluate_json_has_the_contract_fields(tiny_model):
+    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["n"] == 434
+    for task, labels in (("domain", 6), ("type", 4)):
+        assert {"accuracy", "macro_f1", "per_class", "ece"} <= set(out[task])
+        assert len(out[task]["per_class"]) == labels
+        assert 0 <= out[task]["macro_f1"] <= 1
+        assert {"accuracy", "macro_f1"} <= set(out["baseline"][task])
+
+
+def test_evaluate_report_has_plots_bad_cases_and_documents(tiny_model, tmp_path):
+    report = tmp_path / "report"
+    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--report",
+                                      str(report)])
+    assert result.exit_code == 0, result.output
+    for name in ("report.md", "metrics.json", "bad_cases.jsonl", "per_document.csv", "confusion_domain.png",
+                 "confusion_type.png", "reliability_domain.png", "reliability_type.png"):
+        assert (report / name).stat().st_size > 0, name
+    text = (report / "report.md").read_text(encoding="utf-8")
+    assert "baseline macro-F1" in text and "gold \\ pred" in text
+    cases = [json.loads(line) for line in (report / "bad_cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert cases and all(c["gold"] != c["pred"] for c in cases)
+    assert [c["score"] for c in cases] == sorted((c["score"] for c in cases), reverse=True)
+    assert len((report / "per_document.csv").read_text(encoding="utf-8-sig").splitlines()) == 1 + 5
+
+
+def test_evaluate_names_the_bad_file_and_line(tiny_model, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"doc_id": "d", "seq": 0, "text": "好", "domain": "经济", "type": "achievement"}\n'
+                   '{"doc_id": "d", "seq": 1, "text": "坏", "domain": "交通", "type": "plan"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.jsonl:2" in result.output and "交通" in result.output
+    missing = CliRunner().invoke(app, ["evaluate", "-m", str(tmp_path / "nomodel"), "--data", str(SEEDS)])
+    assert missing.exit_code == 2 and "model directory not found" in missing.output

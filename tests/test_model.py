@@ -1,0 +1,71 @@
+import shutil
+
+import pytest
+import torch
+import yaml
+
+from inference.tagger import Tagger
+from training.bundle import ModelDirError, load_bundle
+from training.model import GovTagModel, class_weights
+
+
+def test_forward_returns_logits_for_both_heads_and_a_loss(tiny_config):
+    from training.backbone import load_backbone
+
+    encoder, tokenizer = load_backbone(tiny_config.backbone)
+    model = GovTagModel(encoder, 6, 4)
+    batch = tokenizer(["加强党建", "完成改造"], ["一、工作", ""], padding=True, return_tensors="pt")
+    out = model(**batch, domain_labels=torch.tensor([0, 2]), type_labels=torch.tensor([0, 0]))
+    assert out["domain_logits"].shape == (2, 6) and out["type_logits"].shape == (2, 4)
+    assert out["loss"].item() > 0
+    out["loss"].backward()
+
+
+def test_class_weights_favour_rare_classes_and_skip_absent_ones():
+    w = class_weights([100, 25, 0], "sqrt_inverse")
+    assert w[1] == pytest.approx(2 * w[0]) and w[2] == 0
+    assert w[:2].mean() == pytest.approx(1.0)
+    assert class_weights([1, 2], "none") is None
+    with pytest.raises(ValueError):
+        class_weights([1, 2], "bogus")
+
+
+def test_save_load_gives_the_same_predictions(tiny_model, seed_units):
+    units = seed_units[:40]
+    first = Tagger.load(tiny_model).predict(units, with_probs=True)
+    second = Tagger.load(tiny_model).predict(units, with_probs=True)
+    assert first == second
+    assert {"domain", "type", "domain_score", "type_score", "domain_probs", "review"} <= set(first[0])
+    assert sum(first[0]["type_probs"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_batching_and_length_sorting_do_not_change_predictions(tiny_model, seed_units):
+    units = seed_units[:50]
+    one_by_one = Tagger.load(tiny_model, batch_size=1).probabilities(units)
+    batched = Tagger.load(tiny_model, batch_size=16).probabilities(units)
+    for task in one_by_one:
+        assert torch.allclose(torch.tensor(one_by_one[task]), torch.tensor(batched[task]), atol=1e-4)
+
+
+def test_model_directory_contents(tiny_model):
+    for name in ("model.safetensors", "config.json", "schema.yaml", "train_config.yaml", "metrics.json",
+                 "calibration.json", "README.md", "tokenizer.json"):
+        assert (tiny_model / name).exists(), name
+    assert "## Scores" in (tiny_model / "README.md").read_text(encoding="utf-8")
+
+
+def test_loading_refuses_incomplete_or_mismatched_directories(tiny_model, tmp_path):
+    with pytest.raises(ModelDirError, match="not found"):
+        load_bundle(tmp_path / "absent")
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    (broken / "model.safetensors").unlink()
+    with pytest.raises(ModelDirError, match="missing model.safetensors"):
+        load_bundle(broken)
+    other = tmp_path / "other_schema"
+    shutil.copytree(tiny_model, other)
+    schema = yaml.safe_load((other / "schema.yaml").read_text(encoding="utf-8"))
+    schema["type"] = schema["type"][:3]
+    (other / "schema.yaml").write_text(yaml.safe_dump(schema, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ModelDirError, match="retrain"):
+        load_bundle(other)

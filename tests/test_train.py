@@ -1,0 +1,56 @@
+import copy
+import json
+
+import numpy as np
+import pytest
+from transformers import TrainerCallback
+from typer.testing import CliRunner
+
+from inference.cli import app
+from inference.tagger import Tagger
+from training.train import train
+
+
+class KillAfterFirstEpoch(TrainerCallback):
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        if state.epoch and state.epoch >= 1:
+            raise KeyboardInterrupt("simulated kill")
+
+
+@pytest.fixture
+def two_epochs(tiny_config):
+    cfg = copy.deepcopy(tiny_config)
+    cfg.train.epochs, cfg.train.max_steps, cfg.train.early_stopping_patience = 2, -1, 5
+    return cfg
+
+
+def test_a_few_steps_learn_something(tiny_model):
+    metrics = json.loads((tiny_model / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["train_units"] > 100 and set(metrics) >= {"dev", "test"}
+    assert metrics["dev"]["n"] > 0 and 0 <= metrics["dev"]["domain"]["macro_f1"] <= 1
+    assert any("eval_mean_macro_f1" in row for row in metrics["log"])
+    assert metrics["log"][-1]["train_loss"] > 0 and metrics["epochs_run"] > 0
+
+
+def test_killed_run_resumes_from_its_checkpoint_and_matches(two_epochs, tmp_path, seed_units):
+    uninterrupted = tmp_path / "straight"
+    train(two_epochs, uninterrupted)
+    resumed = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        train(two_epochs, resumed, callbacks=[KillAfterFirstEpoch()])
+    assert not resumed.exists()
+    assert any(p.name.startswith("checkpoint-") for p in (tmp_path / "resumed.checkpoints").iterdir())
+    train(two_epochs, resumed)
+    assert not (tmp_path / "resumed.checkpoints").exists()
+    a = Tagger.load(uninterrupted).probabilities(seed_units[:30])
+    b = Tagger.load(resumed).probabilities(seed_units[:30])
+    for task in a:
+        np.testing.assert_allclose(a[task], b[task], atol=1e-4)
+
+
+def test_train_command_reports_bad_config(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  epoch: 3\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "-c", str(bad), "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "unknown key" in result.output and "bad.yaml" in result.output
