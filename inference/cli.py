@@ -50,7 +50,7 @@ def segment(
     err, out = Console(stderr=True, highlight=False), Console(highlight=False)
     items = list(expand(inputs))
     if not items:
-        err.print("error: no input files given", style="red")
+        err.print("error: no input files given", style="red", soft_wrap=True)
     n_read = n_failed = n_units = 0
     boilerplate: list[tuple[str, list[str]]] = []
     with atomic_write(output) as f, Progress(console=err, disable=len(items) < 2) as progress:
@@ -59,7 +59,7 @@ def segment(
             progress.advance(task)
             if isinstance(doc, ReadError):
                 n_failed += 1
-                err.print(f"error: {doc}", style="red", markup=False)
+                err.print(f"error: {doc}", style="red", markup=False, soft_wrap=True)
                 continue
             units = split_units(doc.text, doc.doc_id, limit)
             f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in units)
@@ -72,13 +72,61 @@ def segment(
         summary.add_row(name, str(value))
     out.print(summary)
     if boilerplate:
-        table = Table("file", "lines dropped", "first dropped line", title="boilerplate removed")
+        table = Table(title="boilerplate removed")
+        table.add_column("file", overflow="fold")
+        table.add_column("lines dropped")
+        table.add_column("first dropped line", no_wrap=True)
         for path, dropped in boilerplate[:20]:
             table.add_row(path, str(len(dropped)), dropped[0][:40])
         out.print(table)
         if len(boilerplate) > 20:
             out.print(f"… and {len(boilerplate) - 20} more files with boilerplate removed")
     if n_failed or not n_read:
+        raise typer.Exit(1)
+
+@app.command()
+def tag(
+    inputs: list[str] = typer.Argument(..., metavar="FILES/DIRS...", help="Files, directories (recursive) or globs."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output directory."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the registry's default, models/default)."),
+    formats: str = typer.Option("jsonl,csv,xlsx", "--format", help="Unit files to write: jsonl,csv,xlsx,parquet."),
+    resume: bool = typer.Option(False, "--resume", help="Skip documents an interrupted run already tagged."),
+    probs: bool = typer.Option(False, "--probs", help="Add the full probabilities of both heads to units.jsonl."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Units per forward pass."),
+) -> None:
+    """Tag every sentence of the reports; write units, summary.csv, report.html and errors.jsonl."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from training.bundle import ModelDirError
+    from training.registry import default_model_dir
+
+    from .pipeline import tag_paths
+    from .tagger import Tagger
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        tagger = Tagger.load(model or default_model_dir(), backend=backend, batch_size=batch_size)
+    except (ModelDirError, FileNotFoundError) as e:
+        fail(str(e))
+    try:
+        with Progress(console=err) as progress:
+            summary = tag_paths(inputs, tagger, output, tuple(f.strip() for f in formats.split(",") if f.strip()),
+                                resume=resume, with_probs=probs, progress=progress)
+    except ValueError as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        err.print(f"interrupted: finished documents are kept in {output}/.parts; "
+                  "run the same command with --resume to go on", style="yellow")
+        raise typer.Exit(130)
+    rate = summary.units / summary.seconds if summary.seconds else 0.0
+    Console(highlight=False).print(
+        f"{summary.documents} documents from {summary.files - summary.failed} files "
+        f"({summary.resumed} resumed), {summary.units} units ({rate:.0f} units/s), "
+        f"{summary.review} flagged for review, {summary.dropped} boilerplate lines dropped, "
+        f"{summary.failed} failed → {output}/ ({', '.join(summary.outputs)})")
+    if summary.failed:
         raise typer.Exit(1)
 
 

@@ -25,6 +25,7 @@ class Tagger:
                  batch_size: int | None = None, backend: str | None = None, device: str | None = None,
                  model_dir: str | Path | None = None):
         self.model, self.tokenizer, self.cfg, self.schema = model.eval(), tokenizer, cfg, schema
+        self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
         self.batch_size = batch_size or cfg.tag.batch_size
         self.backend = backend or cfg.tag.backend

@@ -1,0 +1,141 @@
+"""`govtag tag`: read, segment and tag many files; never lose work; write every output.
+
+Each file's tagged units are first written to OUTDIR/.parts/<content hash>.jsonl (atomically), so a
+killed run restarted with `resume=True` skips what is done. The final outputs are then streamed from
+those parts in input order, each written atomically: memory stays flat however many files there are.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .atomic import atomic_write
+from .outputs import WRITERS, summary_columns, summary_row, write_csv, write_jsonl
+from .read import ReadError, expand, read_all
+from .segment import segment
+from .tagger import Tagger
+
+PARTS = ".parts"
+
+
+@dataclass
+class RunSummary:
+    files: int = 0
+    failed: int = 0
+    resumed: int = 0
+    documents: int = 0
+    units: int = 0
+    review: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    errors: list[dict] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+
+def content_key(doc_id: str, text: str) -> str:
+    return hashlib.sha256(f"{doc_id}\0{text}".encode("utf-8")).hexdigest()[:24]
+
+
+def model_fingerprint(tagger: Tagger) -> dict:
+    weights = tagger.model_dir / "model.safetensors" if tagger.model_dir else None
+    stat = weights.stat() if weights and weights.exists() else None
+    return {"model": str(tagger.model_dir.resolve()) if tagger.model_dir else None,
+            "weights": [stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend}
+
+
+def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool) -> Path:
+    """The parts directory; a resumed run must use the model the parts were made with."""
+    parts = out_dir / PARTS
+    manifest = parts / "manifest.json"
+    fingerprint = model_fingerprint(tagger)
+    if resume and manifest.exists():
+        if json.loads(manifest.read_text(encoding="utf-8")) != fingerprint:
+            raise ValueError(f"{out_dir}: the interrupted run used another model; run without --resume")
+    else:
+        shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir(parents=True, exist_ok=True)
+    with atomic_write(manifest) as f:
+        json.dump(fingerprint, f)
+    return parts
+
+
+def read_parts(paths: list[Path]) -> Iterator[dict]:
+    for path in paths:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)
+
+
+def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, summary: RunSummary,
+                  resume: bool, with_probs: bool, progress=None) -> list[Path]:
+    """Tag each readable file into its part; return the parts in input order."""
+    seg = tagger.cfg.segment
+    items = list(expand(inputs))
+    summary.files = len(items)
+    done = []
+    task = progress.add_task("tagging", total=len(items)) if progress else None
+    for doc in read_all(items, int(seg.max_file_mb * 1e6)):
+        if progress:
+            progress.advance(task)
+        if isinstance(doc, ReadError):
+            summary.failed += 1
+            summary.errors.append({"path": doc.path, "error": doc.reason})
+            if progress:
+                progress.console.print(f"[red]error[/red] {doc.path}: {doc.reason}")
+            continue
+        part = parts / f"{content_key(doc.doc_id, doc.text)}.jsonl"
+        done.append(part)
+        summary.dropped += len(doc.dropped)
+        if resume and part.exists():
+            summary.resumed += 1
+            continue
+        units = segment(doc.text, doc.doc_id, seg.max_unit_chars)
+        for u in units:
+            u["file"] = str(doc.path)
+        write_jsonl(part, tagger.predict(units, with_probs=with_probs))
+    return done
+
+
+def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[str, ...],
+              summary: RunSummary) -> None:
+    from .report import ReportBuilder
+
+    for fmt in formats:
+        WRITERS[fmt](out_dir / f"units.{fmt}", read_parts(done))
+        summary.outputs.append(f"units.{fmt}")
+    report = ReportBuilder(tagger.schema, tagger.cfg.tag.review_threshold)
+    rows = []
+    for part in done:
+        units = list(read_parts([part]))
+        for doc_id in dict.fromkeys(u["doc_id"] for u in units):
+            doc_units = [u for u in units if u["doc_id"] == doc_id]
+            rows.append(summary_row(doc_id, doc_units, tagger.schema))
+            report.add(doc_id, doc_units)
+            summary.documents += 1
+            summary.units += len(doc_units)
+            summary.review += sum(bool(u.get("review")) for u in doc_units)
+    write_csv(out_dir / "summary.csv", rows, summary_columns(tagger.schema))
+    report.write(out_dir / "report.html")
+    write_jsonl(out_dir / "errors.jsonl", summary.errors)
+    summary.outputs += ["summary.csv", "report.html", "errors.jsonl"]
+
+
+def tag_paths(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | Path,
+              formats: tuple[str, ...] = ("jsonl", "csv", "xlsx"), resume: bool = False,
+              with_probs: bool = False, progress=None) -> RunSummary:
+    unknown = set(formats) - set(WRITERS)
+    if unknown:
+        raise ValueError(f"unknown output format(s) {sorted(unknown)}; choose from {sorted(WRITERS)}")
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    summary = RunSummary()
+    parts = prepare_parts(out_dir, tagger, resume)
+    done = tag_documents(inputs, tagger, parts, summary, resume, with_probs, progress)
+    write_all(out_dir, done, tagger, formats, summary)
+    summary.seconds = round(time.perf_counter() - start, 2)
+    return summary

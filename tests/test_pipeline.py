@@ -1,0 +1,113 @@
+import json
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from inference.cli import app
+from inference.pipeline import tag_paths
+from inference.tagger import Tagger
+from tests.conftest import REPO
+
+EXAMPLES = REPO / "examples"
+TEXT_OUTPUTS = ("units.jsonl", "units.csv", "summary.csv", "errors.jsonl", "report.html")
+
+
+@pytest.fixture(scope="module")
+def tagger(tiny_model):
+    return Tagger.load(tiny_model)
+
+
+@pytest.fixture(scope="module")
+def straight(tagger, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight")
+    tag_paths([EXAMPLES], tagger, out, formats=("jsonl", "csv", "xlsx", "parquet"))
+    return out
+
+
+def test_end_to_end_on_the_seed_reports(straight, seed_units):
+    rows = [json.loads(line) for line in (straight / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(seed_units)
+    assert {"domain", "type", "domain_score", "type_score", "review", "section", "file"} <= set(rows[0])
+    assert (straight / "units.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    sheet = load_workbook(straight / "units.xlsx").active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    assert sheet.max_row == len(rows) + 1
+    summary = (straight / "summary.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(summary) == 1 + 5 and "党建/problem share" in summary[0]
+    assert (straight / "errors.jsonl").read_text(encoding="utf-8") == ""
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(straight / "units.parquet").num_rows == len(rows)
+
+
+def test_a_killed_run_resumed_gives_identical_outputs(tagger, straight, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    predict = Tagger.predict
+
+    def dies_on_third(self, units, with_probs=False):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return predict(self, units, with_probs)
+
+    monkeypatch.setattr(Tagger, "predict", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        tag_paths([EXAMPLES], tagger, tmp_path, formats=("jsonl", "csv", "xlsx", "parquet"))
+    assert len(list((tmp_path / ".parts").glob("*.jsonl"))) == 2
+    assert not (tmp_path / "units.jsonl").exists()
+    monkeypatch.setattr(Tagger, "predict", predict)
+    summary = tag_paths([EXAMPLES], tagger, tmp_path, formats=("jsonl", "csv", "xlsx", "parquet"), resume=True)
+    assert summary.resumed == 2 and summary.documents == 5
+    for name in TEXT_OUTPUTS:
+        assert (tmp_path / name).read_bytes() == (straight / name).read_bytes(), name
+    a = [list(r) for r in load_workbook(straight / "units.xlsx").active.iter_rows(values_only=True)]
+    b = [list(r) for r in load_workbook(tmp_path / "units.xlsx").active.iter_rows(values_only=True)]
+    assert a == b
+
+
+def test_resume_refuses_parts_made_by_another_model(tagger, tiny_model, tmp_path):
+    tag_paths([EXAMPLES / "002_ba0235b38cfe95e8.txt"], tagger, tmp_path, formats=("jsonl",))
+    other = tmp_path / "other_model"
+    shutil.copytree(tiny_model, other)
+    (other / "model.safetensors").write_bytes((other / "model.safetensors").read_bytes() + b"")
+    import os
+
+    os.utime(other / "model.safetensors", (1, 1))
+    with pytest.raises(ValueError, match="another model"):
+        tag_paths([EXAMPLES], Tagger.load(other), tmp_path, formats=("jsonl",), resume=True)
+
+
+def test_bad_files_are_reported_and_the_rest_goes_on(tiny_model, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(EXAMPLES / "002_ba0235b38cfe95e8.txt", inputs)
+    (inputs / "empty.txt").write_bytes(b"")
+    (inputs / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (inputs / "notes.rtf").write_text("{\\rtf1}", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["tag", str(inputs), str(tmp_path / "missing.txt"), "-m", str(tiny_model),
+                                      "-o", str(out)])
+    assert result.exit_code == 1
+    errors = {json.loads(line)["path"].split("/")[-1]: json.loads(line)["error"]
+              for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert set(errors) == {"empty.txt", "binary.txt", "broken.docx", "notes.rtf", "missing.txt"}
+    assert "empty" in errors["empty.txt"] and "unsupported" in errors["notes.rtf"]
+    assert "empty.txt" in result.output
+    rows = (out / "units.jsonl").read_text(encoding="utf-8").splitlines()
+    assert rows and all(json.loads(r)["doc_id"] == "002_ba0235b38cfe95e8" for r in rows)
+
+
+def test_probabilities_on_request_and_review_flags(tagger, tmp_path):
+    tag_paths([EXAMPLES / "004_493d2021802c45e4.txt"], tagger, tmp_path, formats=("jsonl",), with_probs=True)
+    rows = [json.loads(line) for line in (tmp_path / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert set(rows[0]["domain_probs"]) == set(tagger.schema.domain)
+    threshold = tagger.cfg.tag.review_threshold
+    assert all(r["review"] == (min(r["domain_score"], r["type_score"]) < threshold) for r in rows)
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(app, ["tag", str(EXAMPLES), "-m", str(tmp_path / "none"), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "model directory not found" in result.output
