@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	.venv/bin/govtag segment examples -o outputs/units.jsonl
+	test -f models/default/model.safetensors || .venv/bin/govtag train -o models/default
+	.venv/bin/govtag tag examples -m models/default -o outputs
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -28,8 +28,8 @@ def segment(
     inputs: list[str] = typer.Argument(..., metavar="FILES/DIRS...", help="Files, directories (recursive) or globs."),
     output: Path = typer.Option(..., "--output", "-o", help="Units JSONL to write."),
     config: Optional[Path] = CONFIG_OPTION,
-    max_file_mb: Optional[float] = typer.Option(None, help="Skip larger files (default: segment.max_file_mb)."),
-    max_unit_chars: Optional[int] = typer.Option(None, help="Split longer sentences (default: segment.max_unit_chars)."),
+    max_file_mb: Optional[float] = typer.Option(None, min=0, help="Skip larger files (default: segment.max_file_mb)."),
+    max_unit_chars: Optional[int] = typer.Option(None, min=1, help="Split longer sentences (default: segment.max_unit_chars)."),
 ) -> None:
     """Read reports (.txt .docx .pdf .html) and split them into units: sentences and headings with their section."""
     import json
@@ -45,8 +45,8 @@ def segment(
     from .segment import segment as split_units
 
     cfg = load_config(config or DEFAULT_CONFIG).segment
-    max_bytes = int((max_file_mb or cfg.max_file_mb) * 1e6)
-    limit = max_unit_chars or cfg.max_unit_chars
+    max_bytes = int((cfg.max_file_mb if max_file_mb is None else max_file_mb) * 1e6)
+    limit = cfg.max_unit_chars if max_unit_chars is None else max_unit_chars
     err, out = Console(stderr=True, highlight=False), Console(highlight=False)
     items = list(expand(inputs))
     if not items:
@@ -71,18 +71,13 @@ def segment(
                         ("boilerplate lines dropped", sum(len(d) for _, d in boilerplate)), ("output", str(output))):
         summary.add_row(name, str(value))
     out.print(summary)
-    if boilerplate:
-        table = Table(title="boilerplate removed")
-        table.add_column("file", overflow="fold")
-        table.add_column("lines dropped")
-        table.add_column("first dropped line", no_wrap=True)
-        for path, dropped in boilerplate[:20]:
-            table.add_row(path, str(len(dropped)), dropped[0][:40])
-        out.print(table)
-        if len(boilerplate) > 20:
-            out.print(f"… and {len(boilerplate) - 20} more files with boilerplate removed")
+    for path, dropped in boilerplate[:20]:
+        out.print(f"{path}: {len(dropped)} boilerplate line(s) dropped, first: {dropped[0][:40]}", soft_wrap=True, markup=False)
+    if len(boilerplate) > 20:
+        out.print(f"… and {len(boilerplate) - 20} more files with boilerplate dropped")
     if n_failed or not n_read:
         raise typer.Exit(1)
+
 
 @app.command()
 def tag(

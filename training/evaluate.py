@@ -12,7 +12,7 @@ from labels.schema import TASKS, Schema
 from .baseline import Baseline
 from .calibration import fit_temperature
 from .config import Config
-from .data import load_labeled, load_splits, read_units, split_units
+from .data import load_labeled, load_splits, read_units, resection, split_units
 from .metrics import confusion, expected_calibration_error, reliability, task_metrics
 
 
@@ -86,7 +86,7 @@ def run_evaluation(model_dir: str | Path, data_file: str | Path, report_dir: str
     from inference.tagger import Tagger
 
     tagger = Tagger.load(model_dir, backend=backend)
-    units = read_units(data_file, tagger.schema)
+    units = resection(read_units(data_file, tagger.schema))
     probs = tagger.probabilities(units)
     result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
               "calibration": tagger.temperature}

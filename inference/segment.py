@@ -1,0 +1,189 @@
+"""Text → units: one sentence or heading each, with the path of headings above it (`section`).
+
+A paragraph is a line. Sentences end after 。！？!? (plus any closing quotes and brackets that
+follow), never inside a matched pair of quotes or 《》. A paragraph that starts with a numbering
+marker (一、 / (一) / 1. / (1) / ①) opens a part: its first sentence is a heading. 一是/二是… lead
+sentences are ordinary units but enter the section path of the units that follow them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from training.config import SegmentConfig
+
+SECTION_SEP = " > "
+LEAD_LEVEL = 6  # 一是/二是… sit below every numbered heading level
+LEAD_LABEL_CHARS = 40  # a longer lead enters the section path by its first clause only
+TITLE_CHARS = 60
+
+_CN = "一二三四五六七八九十百零〇"
+_LEVELS = (  # (level, marker at paragraph start)
+    (1, re.compile(rf"([{_CN}]+)、(?![{_CN}]{{1,3}}(?:季|月|年级))")),  # not 一、二季度
+    (2, re.compile(rf"[(（]([{_CN}]+)[)）]")),
+    (3, re.compile(r"(\d{1,3})[.、．](?!\d)")),
+    (4, re.compile(r"[(（](\d{1,3})[)）]")),
+    (5, re.compile(r"([①-⑳])")),
+)
+_FIRST = {"一", "1", "①"}
+_LEAD = re.compile(r"[一二三四五六七八九十]{1,3}是")
+_END = "。！？!?"
+_PAIRS = {"“": "”", "‘": "’", "《": "》", "「": "」", "『": "』"}
+_QUOTE = re.compile(f"[{''.join(_PAIRS)}{''.join(_PAIRS.values())}]")
+_STOP = re.compile(f"[{_END}][{_END}”’」』)）】》\"']*")  # an end mark with the closers kept with it
+_CLAUSE = re.compile(r"[^,，;；:：。！？!?]+")
+
+
+@dataclass
+class Unit:
+    text: str
+    heading: bool = False
+    split: bool = False
+
+
+def marker(text: str) -> tuple[int, bool] | None:
+    """(level, is the first item) of the numbering marker that starts `text`, if any."""
+    for level, pattern in _LEVELS:
+        m = pattern.match(text)
+        if m:
+            return level, m.group(1) in _FIRST
+    return None
+
+
+def _quoted(line: str) -> list[tuple[int, int]]:
+    """(open, close) positions of the matched pairs of quotes and 《》 in a line."""
+    spans, stack = [], []
+    for m in _QUOTE.finditer(line):
+        ch, i = m.group(), m.start()
+        if ch in _PAIRS:
+            stack.append((_PAIRS[ch], i))
+        else:
+            for depth in range(len(stack) - 1, -1, -1):  # an unmatched opener in between is dropped
+                if stack[depth][0] == ch:
+                    spans.append((stack[depth][1], i))
+                    del stack[depth:]
+                    break
+    return spans
+
+
+def split_sentences(line: str) -> list[str]:
+    """Sentences of one line; the closing quotes and brackets after an end mark stay with it."""
+    spans = _quoted(line) if _QUOTE.search(line) else []
+    out, start = [], 0
+    for m in _STOP.finditer(line):
+        i, j = m.start(), m.end()
+        if line[i] in "!?" and i + 1 < len(line) and line[i + 1].isascii() and line[i + 1].isalnum():
+            continue  # a URL query, not a sentence end
+        if not spans or not any(a < j - 1 < b for a, b in spans):
+            out.append(line[start:j])
+            start = j
+    out.append(line[start:])
+    return [s.strip() for s in out if s.strip()]
+
+
+def split_long(sentence: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut after ；/; first, then after ，/,/：/:, then anywhere."""
+    if len(sentence) <= limit:
+        return [sentence]
+    for seps in (";；", ",，:："):
+        parts = [p for p in re.split(f"(?<=[{seps}])", sentence) if p]
+        if len(parts) > 1:
+            packed = [parts[0]]
+            for p in parts[1:]:
+                if len(packed[-1]) + len(p) <= limit:
+                    packed[-1] += p
+                else:
+                    packed.append(p)
+            return [q.strip() for p in packed for q in split_long(p, limit) if q.strip()]
+    return [sentence[i:i + limit] for i in range(0, len(sentence), limit)]
+
+
+def _is_title(para: str, sentences: list[str]) -> bool:
+    return (len(sentences) == 1 and len(para) <= TITLE_CHARS and para[-1] not in _END + ":："
+            and marker(para) is None and not _LEAD.match(para))
+
+
+def _reports(paras: list[str], sentences: list[list[str]]) -> list[int]:
+    """Paragraph indices where a new report starts: a title line, then numbering from 一 again."""
+    starts, top, title = [0], None, None
+    for k, para in enumerate(paras):
+        mk = marker(para)
+        if mk is None:
+            if _is_title(para, sentences[k]):
+                title = k
+            continue
+        level, first = mk
+        if top is not None and first and level <= top and title is not None:
+            while title - 1 > starts[-1] and paras[title - 1] == paras[title]:
+                title -= 1  # a title printed twice stays together
+            starts.append(title)
+            top = None
+        top = level if top is None else min(top, level)
+        title = None
+    return starts
+
+
+def _units(paras: list[str], sentences: list[list[str]], limit: int) -> Iterator[Unit]:
+    for k, para in enumerate(paras):
+        sents = sentences[k]
+        mk = marker(para)
+        if mk and len(sents[0]) <= limit:
+            nxt = marker(paras[k + 1]) if k + 1 < len(paras) else (0, False)
+            if len(sents) > 1 or nxt is None or nxt[0] > mk[0]:
+                yield Unit(sents[0], heading=True)
+                sents = sents[1:]
+        for s in sents:
+            pieces = split_long(s, limit)
+            for p in pieces:
+                yield Unit(p, split=len(pieces) > 1)
+
+
+def lead_label(text: str) -> str:
+    if len(text) <= LEAD_LABEL_CHARS:
+        return text
+    m = _CLAUSE.match(text)
+    return (m.group(0) if m else text)[:LEAD_LABEL_CHARS]
+
+
+def assign_sections(units: Iterable[tuple[str, bool]]) -> list[str]:
+    """The section path of each (text, heading) unit of one document, in order.
+
+    A heading is placed by its numbering marker (an unmarked heading counts as top level) and
+    closes every open part of the same or a deeper level; a 一是/二是… lead closes the previous
+    lead. A unit's own section never contains itself.
+    """
+    stack: list[tuple[int, str]] = []
+    sections = []
+    for text, heading in units:
+        if heading:
+            level, label = (marker(text) or (0, False))[0], text
+        elif _LEAD.match(text):
+            level, label = LEAD_LEVEL, lead_label(text)
+        else:
+            level = None
+        if level is not None:
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+        sections.append(SECTION_SEP.join(lbl for _, lbl in stack))
+        if level is not None:
+            stack.append((level, label))
+    return sections
+
+
+def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit_chars) -> list[dict]:
+    """Unit records for the text of one file; a file holding several reports gets doc_id, doc_id#2, …"""
+    paras = [p for p in (line.strip() for line in text.splitlines()) if p]
+    sentences = [split_sentences(p) for p in paras]
+    starts = _reports(paras, sentences)
+    records = []
+    for r, (a, b) in enumerate(zip(starts, starts[1:] + [len(paras)])):
+        units = list(_units(paras[a:b], sentences[a:b], max_unit_chars))
+        sections = assign_sections((u.text, u.heading) for u in units)
+        rid = doc_id if r == 0 else f"{doc_id}#{r + 1}"
+        for seq, (u, section) in enumerate(zip(units, sections)):
+            rec = {"doc_id": rid, "seq": seq, "text": u.text, "heading": u.heading, "section": section}
+            if u.split:
+                rec["split"] = True
+            records.append(rec)
+    return records

@@ -1,0 +1,203 @@
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from inference.read import DecodeError, ReadError, clean, decode, doc_ids, expand, read, read_all
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures" / "read"
+BAD = FIXTURES / "bad"
+EXPECTED = "\n".join(line.strip() for line in (FIXTURES / "utf8.txt").read_text(encoding="utf-8")
+                     .replace("（", "(").replace("）", ")").replace("；", ";").replace("！", "!").replace("？", "?")
+                     .splitlines())
+
+
+@pytest.mark.parametrize("name, encoding", [
+    ("utf8.txt", "utf-8"), ("utf8_bom.txt", "utf-8"), ("gbk.txt", "gb18030"),
+    ("utf16le_bom.txt", "utf-16-le"), ("utf16be_bom.txt", "utf-16-be"), ("utf16le.txt", "utf-16-le"),
+])
+def test_encodings_are_detected(name, encoding):
+    doc = read(FIXTURES / name)
+    assert doc.text == EXPECTED
+    assert doc.encoding == encoding
+    assert doc.doc_id == Path(name).stem
+
+
+def test_gb18030_beyond_gbk():
+    doc = read(FIXTURES / "gb18030.txt")
+    assert doc.encoding == "gb18030"
+    assert doc.text == read(FIXTURES / "gb18030_utf8.txt").text
+    assert "𠮷祥社区" in doc.text
+
+
+def test_full_width_ascii_is_folded_and_odd_spaces_normalised():
+    text, dropped = clean(["\u3000\u3000（一）党建引领；全年学习３０次！\ufeff", "  ", "甲\u00a0乙"])
+    assert text == "(一)党建引领;全年学习30次!\n甲 乙"
+    assert dropped == []
+
+
+def test_seed_boilerplate_is_removed_and_counted():
+    doc = read(REPO / "examples" / "004_493d2021802c45e4.txt")
+    assert doc.dropped == [
+        "............试读结束............", "查阅全文加微信3231169", "如来写作网gw.rulaixiezuo.com(可搜索其他更多资料)",
+        "本文内容由互联网用户自发贡献,该文观点仅代表作者本人。本站仅提供信息存储空间服务,不拥有所有权,不承担相关法律责任。"
+        "如发现本站有涉嫌抄袭侵权/违法违规的内容, 请发送邮件至 3231169@qq.com 举报,一经查实,本站将立刻删除。",
+        "如若转载,请注明出处:https://www.xiezuozhinan.com/222490.html",
+    ]
+    assert doc.text.endswith("三是深化“数字赋能”,跑出基层治理“加")
+    for name in ("000_4b54a07587a75276", "001_106a58ce61b0fd06", "003_444c352ad45b9e4f"):
+        assert read(REPO / "examples" / f"{name}.txt").dropped == []
+
+
+@pytest.mark.parametrize("line", ["首页 > 范文 > 工作总结", "当前位置: 首页 > 工作总结", "索引号: 11370000/2024-00123",
+                                  "发布机构:某街道办事处", "上一篇:关于…的通知", "返回顶部", "版权所有 © 2024",
+                                  "www.example.com", "分享到:微信 微博"])
+def test_web_boilerplate_lines(line):
+    assert clean([line, "正文。"]) == ("正文。", [line])
+
+
+def test_sentences_mentioning_a_website_are_kept():
+    line = "群众可登录www.gov.cn查询办理进度。"
+    assert clean([line]) == (line, [])
+
+
+def test_html_visible_text_without_navigation():
+    doc = read(FIXTURES / "report.html")
+    assert doc.text.splitlines() == [
+        "某街道2024年工作总结", "一、主要工作", "(一)党建引领。全年开展集中学习30次,发展党员5名。一是强化学习。组织“三会一课”12次!",
+        "二是加强监督。开展谈心谈话20人次。", "三是严肃纪律。", "二、下步打算", "持续改善民生,确保安全稳定。",
+    ]
+    assert "首页" in doc.dropped and "当前位置: 首页 > 工作总结" in doc.dropped and "索引号:" in doc.dropped
+    assert "查阅全文加微信3231169" in doc.dropped and any("版权所有" in d for d in doc.dropped)
+    assert not any("脚本" in d for d in doc.dropped)  # invisible, so neither text nor boilerplate
+
+
+def test_html_in_gbk(tmp_path):
+    path = tmp_path / "gbk.html"
+    path.write_bytes("<html><body><p>一、主要工作</p><p>全年开展学习30次。</p></body></html>".encode("gbk"))
+    assert read(path).text == "一、主要工作\n全年开展学习30次。"
+
+
+def test_docx_paragraphs_and_tables_in_order(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("一、主要工作")
+    d.add_paragraph("全年开展学习30次。")
+    table = d.add_table(rows=2, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "指标"
+    table.cell(0, 2).text = "完成情况"
+    table.cell(1, 0).text = "学习"
+    table.cell(1, 1).text = "30次"
+    table.cell(1, 2).text = "超额完成。"
+    d.add_paragraph("二、下步打算")
+    path = tmp_path / "report.docx"
+    d.save(path)
+    assert read(path).text.splitlines() == ["一、主要工作", "全年开展学习30次。", "指标", "完成情况", "学习", "30次",
+                                            "超额完成。", "二、下步打算"]
+
+
+def _pdf(path: Path, paragraphs: list[str]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(path) as pdf:
+        fig = plt.figure(figsize=(8.27, 11.69))
+        y = 0.95
+        for para in paragraphs:
+            for line in textwrap.wrap(para, 50):
+                fig.text(0.08, y, line, family="DejaVu Sans Mono", fontsize=11)
+                y -= 0.02
+        fig.text(0.5, 0.03, "- 1 -", family="DejaVu Sans Mono", fontsize=9)
+        pdf.savefig(fig)
+        plt.close(fig)
+    return path
+
+
+def test_pdf_hard_wrapped_lines_are_rejoined(tmp_path):
+    paragraphs = [
+        "Annual Work Report", "1. Party building",
+        "The street committee organised thirty study sessions this year and trained five new members of the "
+        "party; the volunteer team served two thousand residents in total.",
+        "2. Safety", "Inspections found forty-five hazards and all were fixed before the end of October.",
+    ]
+    doc = read(_pdf(tmp_path / "report.pdf", paragraphs))
+    assert doc.text.splitlines() == paragraphs
+    assert doc.dropped == ["- 1 -"]
+
+
+def test_pdf_without_text_layer(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    fig.add_artist(plt.Line2D([0.1, 0.9], [0.5, 0.5]))
+    fig.savefig(tmp_path / "scan.pdf")
+    plt.close(fig)
+    with pytest.raises(ReadError, match="no text layer"):
+        read(tmp_path / "scan.pdf")
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("empty.txt", "empty file"),
+    ("blank.txt", "no text (only whitespace)"),
+    ("binary.txt", "binary data"),
+    ("undecodable.txt", "undecodable text"),
+    ("corrupt.docx", "not a readable .docx file"),
+    ("corrupt.pdf", "not a readable .pdf file"),
+    ("old.doc", "unsupported file type .doc"),
+    ("boilerplate_only.txt", "no text left after removing 3 boilerplate line(s)"),
+])
+def test_bad_inputs_raise_a_read_error_naming_file_and_reason(name, reason):
+    with pytest.raises(ReadError) as info:
+        read(BAD / name)
+    assert info.value.reason.startswith(reason)
+    assert str(info.value).startswith(f"{BAD / name}: ")
+
+
+def test_size_limit():
+    with pytest.raises(ReadError, match=r"over the 0.0001 MB limit"):
+        read(FIXTURES / "utf8.txt", max_bytes=100)
+    assert read(FIXTURES / "utf8.txt", max_bytes=10_000).text
+
+
+def test_missing_file():
+    with pytest.raises(ReadError, match="no such file"):
+        read(FIXTURES / "missing.txt")
+
+
+def test_decode_bom_mismatch():
+    with pytest.raises(DecodeError, match="byte-order mark"):
+        decode(b"\xef\xbb\xbf\xff\xfe\xfd")
+
+
+def test_expand_files_directories_and_globs(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    for rel in ("a/1.txt", "a/b/2.docx", "a/b/3.html", "a/notes.md", "a/old.doc", ".hidden/4.txt", "5.pdf"):
+        (tmp_path / rel).write_text("x")
+    items = list(expand([tmp_path / "a", tmp_path / "a" / "1.txt", str(tmp_path / "*.pdf"),
+                         str(tmp_path / "*.none"), tmp_path / "gone.txt"]))
+    paths = [p for p in items if isinstance(p, Path)]
+    errors = [e for e in items if isinstance(e, ReadError)]
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == ["a/1.txt", "a/b/2.docx", "a/b/3.html", "a/old.doc",
+                                                                    "5.pdf"]
+    assert [e.reason for e in errors] == ["no file matches this pattern", "no such file or directory"]
+
+
+def test_doc_ids_disambiguate_shared_stems():
+    paths = [Path("x/report.txt"), Path("y/report.docx"), Path("y/other.txt")]
+    assert doc_ids(paths) == {paths[0]: "x/report", paths[1]: "y/report", paths[2]: "other"}
+
+
+def test_read_all_reports_errors_and_goes_on():
+    items = list(expand([BAD / "empty.txt", FIXTURES / "missing.txt", FIXTURES / "utf8.txt", BAD / "binary.txt"]))
+    out = list(read_all(items))
+    assert [type(x).__name__ for x in out] == ["ReadError", "ReadError", "Document", "ReadError"]
+    assert out[2].doc_id == "utf8"
