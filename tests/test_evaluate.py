@@ -43,3 +43,11 @@ def test_evaluate_names_the_bad_file_and_line(tiny_model, tmp_path):
     assert "bad.jsonl:2" in result.output and "交通" in result.output
     missing = CliRunner().invoke(app, ["evaluate", "-m", str(tmp_path / "nomodel"), "--data", str(SEEDS)])
     assert missing.exit_code == 2 and "model directory not found" in missing.output
+
+
+def test_evaluate_on_a_split_of_the_models_own_data(tiny_model, seed_units):
+    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--split", "test", "--json", "--no-baseline"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["n"] == sum(u["doc_id"] == "004_493d2021802c45e4" for u in seed_units)
+    both = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--split", "test", "--data", str(SEEDS)])
+    assert both.exit_code == 2 and "either --data" in both.output

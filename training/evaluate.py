@@ -74,19 +74,28 @@ def bad_cases(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, l
 
 def baseline_metrics(cfg: Config, schema: Schema, units: list[dict]) -> dict:
     """The TF-IDF baseline trained on the training split of the model's own data and splits."""
-    data = load_labeled(cfg.resolve(cfg.data.dir), schema)
-    train_units = split_units(data, load_splits(cfg.resolve(cfg.data.splits)))["train"]
+    train_units = split_of_model_data(cfg, schema, "train")
     pred = Baseline(cfg.model.section_chars, cfg.train.seed).fit(train_units).predict(units)
     return {t: task_metrics([u[t] for u in units], pred[t], schema.labels(t)) for t in TASKS}
 
 
-def run_evaluation(model_dir: str | Path, data_file: str | Path, report_dir: str | Path | None = None,
-                   baseline: bool = True, backend: str | None = None) -> dict:
-    """Evaluate a model directory on a labeled JSONL file; optionally write a full report."""
+def split_of_model_data(cfg: Config, schema: Schema, split: str) -> list[dict]:
+    """One split (train, dev, test) of the labeled data a model was trained on."""
+    units = load_labeled(cfg.resolve(cfg.data.dir), schema)
+    return split_units(units, load_splits(cfg.resolve(cfg.data.splits)))[split]
+
+
+def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, report_dir: str | Path | None = None,
+                   baseline: bool = True, backend: str | None = None, split: str | None = None) -> dict:
+    """Evaluate a model directory on a labeled JSONL file, or on a split of its own data; optionally report."""
     from inference.tagger import Tagger
 
     tagger = Tagger.load(model_dir, backend=backend)
-    units = resection(read_units(data_file, tagger.schema))
+    if data_file is None:
+        units = split_of_model_data(tagger.cfg, tagger.schema, split or "test")
+        data_file = f"{tagger.cfg.data.dir} ({split or 'test'} split)"
+    else:
+        units = resection(read_units(data_file, tagger.schema))
     probs = tagger.probabilities(units)
     result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
               "calibration": tagger.temperature}
