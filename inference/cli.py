@@ -263,8 +263,9 @@ def review(
         units = read_tagged(tagged)
     except (FileNotFoundError, ValueError) as e:
         fail(str(e))
-    chosen = select(units, load_schema(), load_config(config or DEFAULT_CONFIG).review, n)
-    paths = write_tasks(chosen, output, load_schema(), model=tagging_model(tagged))
+    schema = load_schema()
+    chosen = select(units, schema, load_config(config or DEFAULT_CONFIG).review, n)
+    paths = write_tasks(chosen, output, schema, model=tagging_model(tagged))
     docs = len({u["doc_id"] for u in chosen})
     typer.echo(f"{len(chosen)} of {len(units)} units from {docs} documents → " + ", ".join(str(p) for p in paths))
 

@@ -25,7 +25,7 @@ MAX_LISTED = 200  # sentences per domain × type in the page; all of them are in
 
 def png(fig) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")  # never clip a label or legend
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -56,8 +56,8 @@ class ReportBuilder:
     def heatmap(self) -> str:
         s = self.schema
         grid = [[self.cells[(d, t)] for t in s.type] for d in s.domain]
-        fig, ax = plt.subplots(figsize=(6.5, 4.8))
-        ax.imshow(grid, cmap="YlOrRd")
+        fig, ax = plt.subplots(figsize=(8, 4.8))
+        ax.imshow(grid, cmap="YlOrRd", aspect="auto")  # wide cells: the type names fit under them
         ax.set_xticks(range(len(s.type)), [s.english[t] for t in s.type])
         ax.set_yticks(range(len(s.domain)), [s.english[d] for d in s.domain])
         peak = max(max(row) for row in grid) or 1
@@ -71,17 +71,17 @@ class ReportBuilder:
     def stacked_bars(self) -> str:
         s = self.schema
         n = len(self.documents)
-        fig, ax = plt.subplots(figsize=(max(6.5, 0.35 * n + 2), 4.5))
+        fig, ax = plt.subplots(figsize=(min(14.0, max(6.5, 0.35 * n + 2)), 4.5))  # bounded for 1,000s of documents
         bottom = [0.0] * n
         for d in s.domain:
             shares = [c[d] / max(total, 1) for _, c, total in self.documents]
-            ax.bar(range(1, n + 1), shares, bottom=bottom, label=s.english[d])
+            ax.bar(range(1, n + 1), shares, width=0.8 if n <= 40 else 1.0, bottom=bottom, label=s.english[d])
             bottom = [b + v for b, v in zip(bottom, shares)]
         ax.set_xlabel("document #")
         ax.set_ylabel("share of units")
         ax.set_xticks(range(1, n + 1) if n <= 40 else range(1, n + 1, max(1, n // 20)))
         ax.set_ylim(0, 1)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=len(s.domain), fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # beside the bars, any number of domains
         ax.set_title("Domain mix per document")
         fig.tight_layout()
         return png(fig)
@@ -105,15 +105,16 @@ class ReportBuilder:
         docs = "".join(f"<tr><td>{i}</td><td>{html.escape(doc)}</td><td>{total}</td></tr>"
                        for i, (doc, _, total) in enumerate(self.documents, 1))
         return f"""<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>govtag report</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}img{{max-width:100%}}
+<style>body{{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",
+sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.5}}img{{max-width:100%;display:block}}
 .review{{background:#fff3cd}}.meta{{color:#777;font-size:85%}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:2px 8px}}.docs{{max-height:24em;overflow:auto;display:inline-block}}</style></head><body>
 <h1>govtag report</h1>
 <p>{len(self.documents)} documents, {sum(self.cells.values())} units. Units with a score under
 {self.threshold} are marked <span class="review">待复核 (review)</span>.</p>
 <h2>Domain × type</h2><img alt="domain by type heatmap" src="{self.heatmap()}">
 <h2>Documents</h2><img alt="domain mix per document" src="{self.stacked_bars()}">
-<table><tr><th>#</th><th>document</th><th>units</th></tr>{docs}</table>
+<div class="docs"><table><tr><th>#</th><th>document</th><th>units</th></tr>{docs}</table></div>
 <h2>Problems and plans by domain</h2>
 {self.sentences()}
 </body></html>"""

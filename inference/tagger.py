@@ -27,9 +27,10 @@ class Tagger:
         self.model, self.tokenizer, self.cfg, self.schema = model.eval(), tokenizer, cfg, schema
         self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
-        self.batch_size = batch_size or cfg.tag.batch_size
         self.backend = backend or cfg.tag.backend
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        on_gpu = self.device.type == "cuda" and self.backend == "torch"
+        self.batch_size = batch_size or (cfg.tag.gpu_batch_size if on_gpu else cfg.tag.batch_size)
         if self.backend == "onnx":
             from .onnx_export import OnnxSession
 
@@ -58,12 +59,17 @@ class Tagger:
             features = [{k: enc[k][i] for k in enc} for i in idx]
             yield idx, self.tokenizer.pad(features, return_tensors="pt")
 
+    def autocast(self):
+        """bf16 on GPUs that have it (Ampere and later), fp16 on older ones; fp32 on CPU."""
+        if self.device.type != "cuda":
+            return nullcontext()
+        return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+
     def logits(self, units: list[dict]) -> dict[str, np.ndarray]:
         out = {t: np.zeros((len(units), len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
         if not units:
             return out
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext())
-        with torch.inference_mode(), autocast:
+        with torch.inference_mode(), self.autocast():
             for idx, batch in self.batches(units):
                 if self.backend == "onnx":
                     result = self.session.run(batch)

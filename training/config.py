@@ -37,7 +37,7 @@ class DataConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 4
-    batch_size: int = 16
+    batch_size: int = 16  # per process: under DDP the effective batch is batch_size × processes
     learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3
     weight_decay: float = 0.01
@@ -46,6 +46,8 @@ class TrainConfig:
     class_weights: str = "sqrt_inverse"  # none | inverse | sqrt_inverse
     early_stopping_patience: int = 2
     seed: int = 42
+    # group_by_length (less padding) | random (the same global batches for any number of DDP processes)
+    sampling: str = "group_by_length"
     threads: int = 0  # 0 = all cores
     max_steps: int = -1  # > 0 caps training (smoke tests)
     eval_max_units: int = 0  # > 0 evaluates on a fixed subset of dev each epoch
@@ -54,6 +56,7 @@ class TrainConfig:
 @dataclass
 class TagConfig:
     batch_size: int = 64
+    gpu_batch_size: int = 256  # used instead of batch_size on a CUDA device
     review_threshold: float = 0.6
     backend: str = "torch"  # torch | onnx
 
@@ -65,6 +68,20 @@ class SegmentConfig:
 
 
 @dataclass
+class ReviewConfig:
+    """How `govtag review` ranks units for a human look; the cue words only rank, they never label."""
+    n: int = 200
+    low_confidence: float = 1.0  # weight of 1 − the lower of the two top scores
+    entropy: float = 1.0  # weight of the mean normalised entropy of the two heads
+    section_disagreement: float = 1.0  # weight of "the type head contradicts the section's cue word"
+    section_cues: dict[str, list[str]] = field(default_factory=lambda: {
+        "problem": ["存在的问题", "不足", "短板"],
+        "plan": ["下一步", "计划", "打算", "思路", "工作要点"],
+        "achievement": ["完成情况", "成效", "主要做法", "亮点", "工作总结"],
+    })
+
+
+@dataclass
 class Config:
     name: str = "default"
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
@@ -73,6 +90,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     tag: TagConfig = field(default_factory=TagConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -67,8 +67,8 @@ def data_files(data_dir: str | Path) -> list[Path]:
 
 
 def resection(units: list[dict]) -> list[dict]:
-    """Recompute every unit's `section` from its document's headings, exactly as `govtag segment` does,
-    so the model trains and is evaluated on the same context format it sees when tagging."""
+    """Recompute the `section` of every complete document from its headings, exactly as `govtag segment`
+    does, so the model trains and is evaluated on the context format it sees when tagging."""
     from inference.segment import assign_sections
 
     docs: dict[str, list[dict]] = {}
@@ -76,6 +76,8 @@ def resection(units: list[dict]) -> list[dict]:
         docs.setdefault(str(u["doc_id"]), []).append(u)
     for doc in docs.values():
         doc.sort(key=lambda u: u["seq"])
+        if [u["seq"] for u in doc] != list(range(len(doc))):
+            continue  # an excerpt (e.g. imported corrections): its headings are not all here, keep its sections
         for u, section in zip(doc, assign_sections((u["text"], bool(u.get("heading"))) for u in doc)):
             u["section"] = section
     return units
@@ -83,10 +85,10 @@ def resection(units: list[dict]) -> list[dict]:
 
 def load_labeled(data_dir: str | Path, schema: Schema) -> list[dict]:
     """All gold units under data_dir. An imported correction replaces the unit it corrects."""
-    by_key: dict[tuple[str, str], dict] = {}
+    by_key: dict[tuple[str, int, str], dict] = {}
     for path in data_files(data_dir):
         for r in read_units(path, schema):
-            key = (str(r["doc_id"]), r["text"])
+            key = (str(r["doc_id"]), r["seq"], r["text"])
             if key in by_key and r.get("source") != "imported":
                 continue
             by_key[key] = r

@@ -1,22 +1,150 @@
-"""The model registry: models/registry.json records every trained model and which one is the default."""
+"""The model registry: MODELS_DIR/registry.json records every kept model and which one is the default.
+
+MODELS_DIR is models/ in the repository, or $GOVTAG_MODELS_DIR. Each entry holds the model's path
+(relative to MODELS_DIR when inside it), the hash of the data it was trained on, its config, a metrics
+summary, the date and its parent (the default when it was trained). `history` stacks the earlier
+defaults, so `rollback` returns to the one before.
+"""
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from datetime import datetime, timezone
 from pathlib import Path
+
+from labels.schema import TASKS
 
 from .config import REPO_ROOT
 
-MODELS_DIR = REPO_ROOT / "models"
-REGISTRY = MODELS_DIR / "registry.json"
+ENV = "GOVTAG_MODELS_DIR"
 
 
-def load_registry(path: Path = REGISTRY) -> dict:
+class RegistryError(ValueError):
+    pass
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get(ENV) or REPO_ROOT / "models")
+
+
+def registry_path() -> Path:
+    return models_dir() / "registry.json"
+
+
+def load_registry() -> dict:
+    path = registry_path()
     if not path.exists():
-        return {"default": None, "models": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
+        return {"default": None, "history": [], "models": {}}
+    registry = json.loads(path.read_text(encoding="utf-8"))
+    registry.setdefault("history", [])
+    return registry
 
 
-def default_model_dir(path: Path = REGISTRY) -> Path:
-    """The registry's default model, else models/default."""
-    name = load_registry(path).get("default")
-    return MODELS_DIR / name if name else MODELS_DIR / "default"
+def save_registry(registry: dict) -> None:
+    from inference.atomic import atomic_write
+
+    with atomic_write(registry_path()) as f:
+        json.dump(registry, f, ensure_ascii=False, indent=2)
+
+
+def model_path(entry: dict) -> Path:
+    path = Path(entry["path"])
+    return path if path.is_absolute() else models_dir() / path
+
+
+def default_model_dir() -> Path:
+    """The registry's default model, else MODELS_DIR/default."""
+    registry = load_registry()
+    name = registry.get("default")
+    return model_path(registry["models"][name]) if name else models_dir() / "default"
+
+
+def data_hash(data_dir: str | Path, splits: str | Path) -> str:
+    """sha256 over the labeled files (names and bytes) and the splits file: same hash, same training data."""
+    from .data import data_files
+
+    h = hashlib.sha256()
+    for path in [*data_files(data_dir), Path(splits)]:
+        h.update(path.name.encode("utf-8") + b"\0" + (path.read_bytes() if path.exists() else b""))
+    return h.hexdigest()[:16]
+
+
+def metrics_summary(metrics: dict) -> dict:
+    return {split: {"n": m["n"], **{t: {k: round(m[t][k], 4) for k in ("accuracy", "macro_f1")} for t in TASKS}}
+            for split, m in metrics.items() if split in ("dev", "test")}
+
+
+def register(model_dir: str | Path, *, parent: str | None, data_hash: str | None, config: dict,
+             metrics: dict, date: str | None = None) -> str:
+    """Add (or refresh) a model; returns its name: the directory name, suffixed if another path has it."""
+    model_dir = Path(model_dir).resolve()
+    root = models_dir().resolve()
+    path = str(model_dir.relative_to(root)) if model_dir.is_relative_to(root) else str(model_dir)
+    registry = load_registry()
+    name, n = model_dir.name, 1
+    while name in registry["models"] and registry["models"][name]["path"] != path:
+        n += 1
+        name = f"{model_dir.name}-{n}"
+    registry["models"][name] = {"path": path, "data_hash": data_hash, "config": config,
+                                "metrics": metrics_summary(metrics), "parent": parent,
+                                "date": date or datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    save_registry(registry)
+    return name
+
+
+def register_trained(out_dir: str | Path, cfg, data_dir: str | Path, metrics: dict) -> str | None:
+    """Called at the end of `train()`: keep a model written under MODELS_DIR, parented to the current default.
+    Models written elsewhere (a test's temp dir) are not kept; `govtag models register` adds them."""
+    if not Path(out_dir).resolve().is_relative_to(models_dir().resolve()):
+        return None
+    parent = load_registry()["default"]
+    name = register(out_dir, parent=parent, data_hash=data_hash(data_dir, cfg.resolve(cfg.data.splits)),
+                    config=cfg.to_dict(), metrics=metrics)
+    if parent is None:
+        set_default(name)
+    return name
+
+
+def register_bundle(model_dir: str | Path, parent: str | None = None) -> str:
+    """Register a model directory from its own files (config and metrics); the data hash is unknown."""
+    import yaml
+
+    from .bundle import check_bundle, read_json
+
+    check_bundle(model_dir)
+    config = yaml.safe_load((Path(model_dir) / "train_config.yaml").read_text(encoding="utf-8"))
+    return register(model_dir, parent=parent, data_hash=None, config=config,
+                    metrics=read_json(model_dir, "metrics.json", {}))
+
+
+def name_of(model_dir: str | Path) -> str | None:
+    """The registry name of a model directory, if it is registered."""
+    target = Path(model_dir).resolve()
+    return next((name for name, e in load_registry()["models"].items() if model_path(e).resolve() == target), None)
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A registered name or a model directory."""
+    entry = load_registry()["models"].get(str(name_or_path))
+    return model_path(entry) if entry else Path(name_or_path)
+
+
+def set_default(name: str) -> None:
+    registry = load_registry()
+    if name not in registry["models"]:
+        raise RegistryError(f"{name!r} is not registered; known: {sorted(registry['models'])}")
+    if registry["default"] and registry["default"] != name:
+        registry["history"].append(registry["default"])
+    registry["default"] = name
+    save_registry(registry)
+
+
+def rollback() -> str:
+    """Make the previous default the default again; returns its name."""
+    registry = load_registry()
+    if not registry["history"]:
+        raise RegistryError("no earlier default to roll back to")
+    registry["default"] = registry["history"].pop()
+    save_registry(registry)
+    return registry["default"]

@@ -17,8 +17,10 @@ from .backbone import load_backbone
 from .bundle import save_bundle
 from .config import Config
 from .data import label_counts, load_labeled, load_splits, split_units, to_dataset
+from .distributed import threads_per_process
 from .model import GovTagModel, class_weights
 from .model_card import model_card
+from .registry import register_trained
 
 log = logging.getLogger("govtag.train")
 
@@ -52,9 +54,15 @@ def optimizer_for(model: GovTagModel, cfg: Config) -> torch.optim.Optimizer:
                              weight_decay=cfg.train.weight_decay)
 
 
+SAMPLING = ("group_by_length", "random")
+
+
 def training_arguments(cfg: Config, checkpoint_dir: Path) -> TrainingArguments:
     t = cfg.train
+    if t.sampling not in SAMPLING:
+        raise ValueError(f"train.sampling must be one of {SAMPLING}, not {t.sampling!r}")
     cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
     return TrainingArguments(
         output_dir=str(checkpoint_dir), num_train_epochs=t.epochs, max_steps=t.max_steps,
         per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=cfg.tag.batch_size,
@@ -62,9 +70,9 @@ def training_arguments(cfg: Config, checkpoint_dir: Path) -> TrainingArguments:
         lr_scheduler_type="linear", seed=t.seed, data_seed=t.seed,
         eval_strategy="epoch", save_strategy="epoch", save_total_limit=2,
         load_best_model_at_end=True, metric_for_best_model="mean_macro_f1", greater_is_better=True,
-        label_names=["domain_labels", "type_labels"], train_sampling_strategy="group_by_length",
+        label_names=["domain_labels", "type_labels"], train_sampling_strategy=t.sampling,
         logging_strategy="steps", logging_steps=10, report_to="none", use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
+        bf16=bf16, fp16=cuda and not bf16, dataloader_num_workers=0, ddp_find_unused_parameters=False,
     )
 
 
@@ -75,7 +83,7 @@ def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None, 
     from .evaluate import evaluate_units, fit_calibration
 
     out_dir = Path(out_dir)
-    set_threads(cfg.train.threads)
+    set_threads(threads_per_process(cfg.train.threads))
     set_seed(cfg.train.seed)
     schema = load_schema()
     data_dir = Path(data_dir) if data_dir else cfg.resolve(cfg.data.dir)
@@ -99,18 +107,24 @@ def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None, 
     resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
     if resume:
         log.warning("resuming from %s", resume)
+    effective_batch = cfg.train.batch_size * trainer.args.world_size
+    if trainer.is_world_process_zero():
+        log.info("%d process(es) × batch %d = effective batch %d", trainer.args.world_size, cfg.train.batch_size,
+                 effective_batch)
     trainer.train(resume_from_checkpoint=resume)
     if not trainer.is_world_process_zero():
-        return {}
+        return {}  # under DDP only rank 0 evaluates, calibrates and writes
     model = trainer.model.eval()
     calibration = fit_calibration(model, tokenizer, cfg, schema, splits["dev"])
     metrics = {split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration)
                for split in ("dev", "test") if splits[split]}
     metrics["train_units"] = len(splits["train"])
     metrics["epochs_run"] = round(float(trainer.state.epoch or 0), 2)
+    metrics["processes"], metrics["effective_batch_size"] = trainer.args.world_size, effective_batch
     metrics["log"] = trainer.state.log_history
     card = model_card(out_dir.name, cfg, metrics, data_dir, {s: len(v) for s, v in splits.items()})
     save_bundle(model, tokenizer, out_dir, cfg, metrics=metrics,
                 extra={"calibration.json": calibration, "README.md": card})
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    register_trained(out_dir, cfg, data_dir, metrics)
     return metrics

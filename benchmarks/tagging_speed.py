@@ -1,0 +1,212 @@
+"""Tagging speed, memory and int8 accuracy: the plain `transformers` pipeline against our two paths.
+
+    python benchmarks/tagging_speed.py [--model models/default] [--repeat 3] [--data FILE.jsonl]
+    python benchmarks/tagging_speed.py --memory-scaling [--reports 10,100]
+
+Speed mode tags one corpus (the seed reports in examples/, segmented as `govtag tag` does, repeated
+--repeat times) three ways, each in a fresh subprocess so peak RSS is that path's alone:
+
+(a) pipeline — what a user of `transformers` would write. The model has two heads, so it cannot be
+    wrapped as a text-classification pipeline; the nearest plain code is a small `transformers.Pipeline`
+    subclass (tokenize the unit with its heading context → encoder → mean pooling → both heads),
+    called one unit at a time. Same weights and inputs as (b); chosen over "feature-extraction" because
+    that pipeline cannot take the (text, heading context) pair the model is trained on.
+(b) torch — `Tagger` with the torch backend: length-sorted batches of 64, dynamic padding, inference_mode.
+(c) onnx int8 — `Tagger` with the onnx backend on MODEL/onnx/model.int8.onnx (exported here if missing).
+
+It prints one Markdown table: units/s, speed-up over (a), peak RSS, agreement with (b) (% of units with
+the same domain AND type), and for (b) and (c) macro-F1 on a labeled file (--data; only read, never copied).
+
+--memory-scaling tags directories of 10, 100, … copies of the seed reports through `tag_paths` (all
+outputs written, as `govtag tag` does) and prints peak RSS per size: it stays flat as the corpus grows.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+PATHS = {"pipeline": "(a) transformers pipeline, 1 unit/call", "torch": "(b) govtag torch, batch 64",
+         "onnx": "(c) govtag ONNX int8, batch 64"}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def seed_corpus(repeat: int) -> list[dict]:
+    from inference.read import Document, expand, read_all
+    from inference.segment import segment
+
+    units = []
+    for doc in read_all(list(expand([REPO / "examples"]))):
+        assert isinstance(doc, Document), doc
+        units += segment(doc.text, doc.doc_id)
+    return units * repeat
+
+
+def pipeline_predict(model_dir: str, units: list[dict]) -> tuple[list[list[str]], float]:
+    """(a): a `transformers.Pipeline` subclass, called one unit at a time."""
+    from transformers import Pipeline
+
+    from training.bundle import load_bundle
+    from training.data import context
+
+    model, tokenizer, cfg, schema = load_bundle(model_dir)
+
+    class GovTagPipeline(Pipeline):
+        def _sanitize_parameters(self, **kwargs):
+            return {}, {}, {}
+
+        def preprocess(self, unit: dict):
+            return self.tokenizer(unit["text"], context(unit.get("section") or "", cfg.model.section_chars),
+                                  truncation=True, max_length=cfg.model.max_length, return_tensors="pt")
+
+        def _forward(self, inputs):
+            hidden = self.model(**inputs).last_hidden_state
+            pooled = model.pool(hidden, inputs["attention_mask"])
+            return {"domain": model.domain_head(pooled)[0], "type": model.type_head(pooled)[0]}
+
+        def postprocess(self, outputs):
+            return [schema.labels(t)[int(outputs[t].argmax())] for t in ("domain", "type")]
+
+    pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=-1)
+    start = time.perf_counter()
+    return [pipe(u) for u in units], time.perf_counter() - start
+
+
+def worker(args) -> None:
+    """Tag the units file one way; write predictions, timings and peak RSS as JSON."""
+    import torch
+
+    from inference.tagger import Tagger
+    from labels.schema import load_schema
+    from training.data import read_units, resection
+
+    torch.set_num_threads(args.threads)
+    units = [json.loads(line) for line in Path(args.units).read_text(encoding="utf-8").splitlines()]
+    result: dict = {"units": len(units)}
+    if args.worker == "pipeline":
+        result["pred"], result["seconds"] = pipeline_predict(args.model, units)
+        result["rss_mb"] = peak_rss_mb()
+    else:
+        tagger = Tagger.load(args.model, threads=args.threads, backend=args.worker, batch_size=args.batch_size)
+        start = time.perf_counter()
+        result["pred"] = [[r["domain"], r["type"]] for r in tagger.predict(units)]
+        result["seconds"] = time.perf_counter() - start
+        result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
+        gold = resection(read_units(args.data, load_schema()))
+        result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold],
+                          "pred": [[r["domain"], r["type"]] for r in tagger.predict(gold)]}
+    Path(args.out).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+
+
+def run_worker(args, kind: str, units_file: Path, tmp: Path, extra: tuple[str, ...] = ()) -> dict:
+    out = tmp / f"{kind}.json"
+    subprocess.run([sys.executable, __file__, "--worker", kind, "--model", str(args.model), "--units", str(units_file),
+                    "--data", str(args.data), "--threads", str(args.threads), "--batch-size", str(args.batch_size),
+                    "--out", str(out), *extra], check=True)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def macro_f1(rows: dict, task: int) -> float:
+    from labels.schema import load_schema
+    from training.metrics import task_metrics
+
+    name = ("domain", "type")[task]
+    return task_metrics([g[task] for g in rows["gold"]], [p[task] for p in rows["pred"]],
+                        load_schema().labels(name))["macro_f1"]
+
+
+def speed(args) -> None:
+    from inference.onnx_export import INT8, ONNX_DIR, export_onnx
+
+    if not (Path(args.model) / ONNX_DIR / INT8).exists():
+        print(f"exporting {args.model} to ONNX first", file=sys.stderr)
+        export_onnx(args.model)
+    units = seed_corpus(args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        units_file = Path(tmp) / "units.jsonl"
+        units_file.write_text("".join(json.dumps(u, ensure_ascii=False) + "\n" for u in units), encoding="utf-8")
+        results = {kind: run_worker(args, kind, units_file, Path(tmp)) for kind in PATHS}
+    base, ref = results["pipeline"], results["torch"]
+    print(f"\n{len(units)} units (seed reports × {args.repeat}), model `{args.model}`, {args.threads} threads, "
+          f"{platform.processor() or platform.machine()}; macro-F1 on `{args.data}` "
+          f"({len(ref['data']['gold'])} units)\n")
+    print("| path | units/s | speed-up | peak RSS MB | same labels as (b) | domain macro-F1 | type macro-F1 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for kind, r in results.items():
+        rate = r["units"] / r["seconds"]
+        same = sum(a == b for a, b in zip(r["pred"], ref["pred"])) / len(units)
+        f1 = [f"{macro_f1(r['data'], t):.3f}" if "data" in r else "–" for t in (0, 1)]
+        if kind == "onnx":
+            f1 = [f"{f} ({100 * (macro_f1(r['data'], t) - macro_f1(ref['data'], t)):+.1f} pt)" for t, f in enumerate(f1)]
+        print(f"| {PATHS[kind]} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
+              f"| {100 * same:.1f}% | {f1[0]} | {f1[1]} |")
+
+
+def scale_worker(args) -> None:
+    from inference.pipeline import tag_paths
+    from inference.tagger import Tagger
+
+    tagger = Tagger.load(args.model, threads=args.threads, backend=args.backend, batch_size=args.batch_size)
+    loaded = peak_rss_mb()
+    summary = tag_paths([args.units], tagger, Path(args.out).parent / "tagged")
+    Path(args.out).write_text(json.dumps({"units": summary.units, "seconds": summary.seconds, "loaded_mb": loaded,
+                                          "rss_mb": peak_rss_mb(), "backend": tagger.backend}), encoding="utf-8")
+
+
+def memory_scaling(args) -> None:
+    seeds = sorted((REPO / "examples").glob("*.txt"))
+    print("| reports | units | seconds | units/s | RSS after load MB | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n in (int(x) for x in args.reports.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus = Path(tmp) / "reports"
+            corpus.mkdir()
+            for i in range(n):
+                shutil.copy(seeds[i % len(seeds)], corpus / f"{i:05d}_{seeds[i % len(seeds)].name}")
+            backend = ("--backend", args.backend) if args.backend else ()
+            r = run_worker(args, "scale", corpus, Path(tmp), backend)
+        print(f"| {n} | {r['units']} | {r['seconds']:.1f} | {r['units'] / r['seconds']:.1f} | {r['loaded_mb']:.0f} "
+              f"| {r['rss_mb']:.0f} |", flush=True)
+    print(f"\nbackend: {r['backend']}, model `{args.model}`, {args.threads} threads, all outputs written")
+
+
+def main() -> None:
+    from inference.onnx_export import physical_cores
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(REPO / "models" / "default"))
+    parser.add_argument("--repeat", type=int, default=1, help="Repeat the seed corpus N times.")
+    parser.add_argument("--data", default=str(REPO / "labels" / "data" / "seeds.jsonl"), help="Labeled JSONL for macro-F1.")
+    parser.add_argument("--threads", type=int, default=physical_cores())
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--memory-scaling", action="store_true")
+    parser.add_argument("--reports", default="10,100", help="Corpus sizes (number of reports) for --memory-scaling.")
+    parser.add_argument("--backend", choices=("torch", "onnx"), help="--memory-scaling backend (default: the model's).")
+    parser.add_argument("--worker", choices=(*PATHS, "scale"), help=argparse.SUPPRESS)
+    parser.add_argument("--units", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker == "scale":
+        scale_worker(args)
+    elif args.worker:
+        worker(args)
+    elif args.memory_scaling:
+        memory_scaling(args)
+    else:
+        speed(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""ONNX Runtime export of a model directory, with int8 dynamic quantization, and a session to run it.
+
+`export_onnx` writes MODEL/onnx/model.onnx (fp32: encoder + both heads, dynamic batch and sequence)
+and MODEL/onnx/model.int8.onnx (int8 weights per output channel, activations quantized on the fly).
+Measured choices (e5-small trained 2 epochs, 434 seed units, argmax agreement with PyTorch):
+- weights in the reduced 7-bit range: on CPUs without VNNI (like our AMD EPYC) the u8×s8 kernels
+  saturate with full-range weights (a quarter of the tiny test model's predictions flipped);
+- per-channel scales: half the logit error of per-tensor ones;
+- the feed-forward output projections (GELU activations with outliers, badly served by one uint8
+  scale per tensor) stay fp32: agreement domain 98.4 → 99.1%, type 98.8 → 99.5%, for 61 → 82 MB.
+`OnnxSession` runs either on the tokenizer's padded batches, the way `Tagger` feeds them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ONNX_DIR = "onnx"
+FP32, INT8 = "model.onnx", "model.int8.onnx"
+OUTPUTS = ("domain_logits", "type_logits")
+OPSET = 17
+
+
+class OnnxModelMissing(FileNotFoundError):
+    pass
+
+
+def physical_cores() -> int:
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+def _logits_module(model):
+    """The model as a module returning a tuple of logits, which the tracer needs."""
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return tuple(out[name] for name in OUTPUTS)
+
+    return Logits().eval()
+
+
+def _sample_batch(tokenizer, encoder_config) -> dict:
+    """Two units of different lengths, so the traced graph contains the padding mask path."""
+    batch = tokenizer(["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"], ["一、", "二、"],
+                      padding=True, return_tensors="pt")
+    if getattr(encoder_config, "type_vocab_size", 2) < 2:
+        batch.pop("token_type_ids", None)  # the model ignores it; keep it out of the graph
+    return {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
+
+
+def _replace_atomically(write, dest: Path) -> None:
+    """Call write(temp path) for a temp file next to dest, then move it into place."""
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _ffn_outputs(path: Path) -> list[str]:
+    """The MatMuls of the feed-forward output projections (encoder.layer.N.output.dense)."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return [n.name for n in graph.node
+            if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name]
+
+
+def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]:
+    """Export the model directory's model to ONNX (and int8); return {"fp32": path, "int8": path}."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from training.bundle import load_bundle
+
+    model, tokenizer, _, _ = load_bundle(model_dir)
+    out = Path(model_dir) / ONNX_DIR
+    out.mkdir(exist_ok=True)
+    batch = _sample_batch(tokenizer, model.encoder.config)
+    names = list(batch)
+    axes = {**{k: {0: "batch", 1: "sequence"} for k in names}, **{k: {0: "batch"} for k in OUTPUTS}}
+
+    def write_fp32(tmp: Path) -> None:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
+            torch.onnx.export(_logits_module(model), tuple(batch.values()), str(tmp), dynamo=False,
+                              input_names=names, output_names=list(OUTPUTS), dynamic_axes=axes,
+                              opset_version=OPSET, do_constant_folding=True)
+
+    paths = {"fp32": out / FP32}
+    _replace_atomically(write_fp32, paths["fp32"])
+    if quantize:
+        paths["int8"] = out / INT8
+        logging.disable(logging.WARNING)  # "consider pre-processing": measured, it changes neither accuracy nor speed
+        try:
+            _replace_atomically(lambda tmp: quantize_dynamic(
+                paths["fp32"], tmp, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+                nodes_to_exclude=_ffn_outputs(paths["fp32"])), paths["int8"])
+        finally:
+            logging.disable(logging.NOTSET)
+    return paths
+
+
+class OnnxSession:
+    """An ONNX Runtime session on MODEL/onnx/model.int8.onnx (or the fp32 file with `fp32=True`)."""
+
+    def __init__(self, model_dir: str | Path, fp32: bool = False, threads: int = 0):
+        import onnxruntime as ort
+
+        self.path = Path(model_dir) / ONNX_DIR / (FP32 if fp32 else INT8)
+        if not self.path.exists():
+            raise OnnxModelMissing(f"{self.path}: no ONNX export of this model; "
+                                   f"run `govtag export-onnx --model {model_dir}` first")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or physical_cores()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+
+    def run(self, batch) -> dict[str, np.ndarray]:
+        """Logits for a padded batch (a mapping of torch tensors or numpy arrays)."""
+        feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self.inputs}
+        return dict(zip(OUTPUTS, self.session.run(list(OUTPUTS), feed)))

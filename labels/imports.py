@@ -1,0 +1,248 @@
+"""`govtag import`: read corrected labels back from Label Studio, doccano or the review CSV, and merge them.
+
+Every row of every file is validated against labels/schema.yaml first; if any row is bad, every
+problem is reported with its file and line (or task) and nothing is written. Otherwise the corrections
+go to DATA/imported/<UTC time>.jsonl with `source: imported`, their provenance and the label they
+replace; a unit corrected again is removed from the earlier import file, so each (doc_id, text) lives
+in one imported file only, and new documents get a fixed split.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from inference.atomic import atomic_write
+
+from .schema import TASKS, Schema
+
+IMPORTED = "imported"
+CSV_REQUIRED = ("doc_id", "seq", "text", "domain", "type")
+
+
+class ImportFailed(ValueError):
+    def __init__(self, errors: list[str]):
+        super().__init__(f"{len(errors)} problem(s), nothing imported:\n" + "\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class Row:
+    """One corrected unit as read from a file, before validation."""
+    file: str
+    where: str
+    fields: dict
+    annotator: str | None = None
+    time: str | None = None
+    model: dict | None = None  # the model's labels, when the file carries them
+
+
+@dataclass
+class ImportResult:
+    path: Path | None = None
+    units: int = 0
+    changed: int = 0
+    new_units: int = 0
+    replaced_imports: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    new_documents: list[str] = field(default_factory=list)
+
+
+def read_csv(path: Path) -> tuple[list[Row], list[str]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")  # a spreadsheet saved as CSV on a Chinese-locale Windows
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in CSV_REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        return [], [f"{path}:1: CSV header lacks column(s) {missing}; keep the header of review.csv"]
+    rows = []
+    for r in reader:
+        model = {t: r[f"model_{t}"] for t in TASKS if r.get(f"model_{t}")}
+        rows.append(Row(str(path), f"{path}:{reader.line_num}", r, r.get("annotator") or None, None,
+                        model if len(model) == len(TASKS) else None))
+    return rows, []
+
+
+def choices(result: list[dict]) -> dict:
+    return {r.get("from_name"): (r.get("value", {}).get("choices") or [None])[0] for r in result or []}
+
+
+def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
+    """A Label Studio JSON export (tasks with annotations) or its JSON-MIN flavour (flat rows)."""
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        return [], [f"{path}:{e.lineno}: not valid JSON ({e.msg})"]
+    if not isinstance(tasks, list):
+        return [], [f"{path}:1: expected a JSON list of tasks (Label Studio JSON export)"]
+    rows, errors = [], []
+    for k, task in enumerate(tasks, 1):
+        where = f"{path}: task #{k}" + (f" (id {task['id']})" if isinstance(task, dict) and "id" in task else "")
+        if not isinstance(task, dict):
+            errors.append(f"{where}: expected a JSON object")
+            continue
+        if "data" not in task:
+            rows.append(Row(str(path), where, task, task.get("annotator"), task.get("updated_at") or task.get("created_at")))
+            continue
+        done = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+        if not done:
+            rows.append(Row(str(path), where, {}))  # not annotated yet: skipped, counted
+            continue
+        a = max(done, key=lambda a: a.get("updated_at") or a.get("created_at") or "")
+        by = a.get("completed_by")
+        annotator = by.get("email") if isinstance(by, dict) else (f"user {by}" if by is not None else None)
+        model = choices((task.get("predictions") or [{}])[0].get("result"))
+        rows.append(Row(str(path), where, {**task["data"], **choices(a.get("result"))}, annotator,
+                        a.get("updated_at") or a.get("created_at"), model if set(model) >= set(TASKS) else None))
+    return rows, errors
+
+
+def read_doccano(path: Path) -> tuple[list[Row], list[str]]:
+    """A doccano text-classification export: one JSON object a line, labels "domain:…" and "type:…"."""
+    rows, errors = [], []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError as e:
+            errors.append(f"{where}: not valid JSON ({e.msg})")
+            continue
+        if not isinstance(r, dict):
+            errors.append(f"{where}: expected a JSON object")
+            continue
+        r = {**(r.get("meta") or {}), **r}
+        labels = r.get("label", r.get("labels")) or []
+        picked = {t: [x.split(":", 1)[1] for x in labels if isinstance(x, str) and x.startswith(f"{t}:")]
+                  for t in TASKS}
+        bad = [t for t in TASKS if len(picked[t]) != 1]
+        if bad:
+            errors.append(f"{where}: expected exactly one {' and one '.join(f'{t}:…' for t in bad)} label, "
+                          f"got {labels}")
+            continue
+        model = {t: r[f"model_{t}"] for t in TASKS if r.get(f"model_{t}")}
+        rows.append(Row(str(path), where, {**r, **{t: picked[t][0] for t in TASKS}}, r.get("annotator") or r.get("user"),
+                        None, model if len(model) == len(TASKS) else None))
+    return rows, errors
+
+
+READERS = {".csv": read_csv, ".json": read_label_studio, ".jsonl": read_doccano}
+
+
+def unit_from(row: Row, schema: Schema) -> tuple[dict | None, list[str]]:
+    """The validated unit of a row, or the reasons it is refused."""
+    f, errors = row.fields, []
+    for key in ("doc_id", "text"):
+        if not isinstance(f.get(key), str) or not f[key].strip():
+            errors.append(f"{row.where}: missing unit: no {key}")
+    seq = f.get("seq")
+    if isinstance(seq, bool) or not (isinstance(seq, int) or (isinstance(seq, str) and seq.strip().isdigit())):
+        errors.append(f"{row.where}: missing unit: seq must be a whole number, got {seq!r}")
+    for t in TASKS:
+        if f.get(t) not in schema.labels(t):
+            errors.append(f"{row.where}: unknown {t} label {f.get(t)!r}; expected one of {list(schema.labels(t))}")
+    if f.get("type") == "other" and f.get("domain") in schema.domain and f["domain"] != schema.other_domain:
+        errors.append(f"{row.where}: type other implies domain {schema.other_domain}, got {f['domain']!r}")
+    if errors:
+        return None, errors
+    heading = f.get("heading")
+    return {"doc_id": f["doc_id"], "seq": int(seq), "text": f["text"],
+            "heading": heading if isinstance(heading, bool) else str(heading).strip().lower() in ("true", "1"),
+            "section": f.get("section") or "", "domain": f["domain"], "type": f["type"]}, []
+
+
+def read_corrections(files: list[str | Path], schema: Schema) -> tuple[list[tuple[Row, dict]], int]:
+    """Validated (row, unit) pairs of all files and the count of unannotated tasks; raises ImportFailed."""
+    pairs, errors, skipped = [], [], 0
+    for name in files:
+        path = Path(name)
+        reader = READERS.get(path.suffix.lower())
+        if not path.is_file():
+            errors.append(f"{path}: file not found")
+        elif reader is None:
+            errors.append(f"{path}: unknown format; expected .csv, .json (Label Studio) or .jsonl (doccano)")
+        else:
+            rows, read_errors = reader(path)
+            errors += read_errors
+            for row in rows:
+                if not row.fields:
+                    skipped += 1
+                    continue
+                unit, row_errors = unit_from(row, schema)
+                errors += row_errors
+                if unit:
+                    pairs.append((row, unit))
+    if errors:
+        raise ImportFailed(errors)
+    return pairs, skipped
+
+
+def existing_units(data_dir: Path, schema: Schema) -> tuple[dict, dict[tuple[str, str], Path]]:
+    """Gold units by (doc_id, text), an import winning over the unit it corrects; and each imported key's file."""
+    from training.data import read_units
+
+    gold: dict[tuple[str, str], dict] = {}
+    imported: dict[tuple[str, str], Path] = {}
+    for path in sorted(data_dir.rglob("*.jsonl"), key=lambda p: (p.parent.name == IMPORTED, p)):
+        for u in read_units(path, schema):
+            key = (str(u["doc_id"]), u["text"])
+            gold[key] = u
+            if path.parent.name == IMPORTED:
+                imported[key] = path
+    return gold, imported
+
+
+def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path, schema: Schema,
+          annotator: str | None = None) -> ImportResult:
+    """Validate every file, then write the corrections and update the splits; nothing is written on error."""
+    from training.data import DataError, iter_jsonl, load_splits, update_splits
+
+    data_dir = Path(data_dir)
+    if data_dir.is_file():
+        raise DataError(f"{data_dir}: the data must be a directory; corrections go to its {IMPORTED}/ folder")
+    pairs, skipped = read_corrections(files, schema)
+    now = datetime.now(timezone.utc)
+    gold, imported = existing_units(data_dir, schema)
+    result = ImportResult(skipped=skipped)
+    merged: dict[tuple[str, str], dict] = {}
+    for row, unit in pairs:
+        key = (unit["doc_id"], unit["text"])
+        result.duplicates += key in merged
+        old = gold.get(key)
+        if old:
+            unit.update(seq=old["seq"], heading=bool(old.get("heading")), section=old.get("section", ""))
+            previous = {"domain": old["domain"], "type": old["type"], "source": old.get("source", "unknown")}
+        else:
+            previous = {**row.model, "source": "model"} if row.model else None
+        merged[key] = {**unit, "source": "imported", "previous": previous, "provenance": {
+            "file": row.file, "annotator": row.annotator or annotator or "unknown",
+            "time": row.time or now.isoformat(timespec="seconds")}}
+    if not merged:
+        return result
+    result.units = len(merged)
+    result.changed = sum(1 for u in merged.values()
+                         if not u["previous"] or any(u[t] != u["previous"][t] for t in TASKS))
+    result.new_units = sum(1 for key in merged if key not in gold)
+    result.path = data_dir / IMPORTED / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}.jsonl"
+    with atomic_write(result.path) as f:
+        f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in merged.values())
+    for path in sorted({imported[k] for k in merged if k in imported}):
+        keep = [u for _, u in iter_jsonl(path) if (str(u["doc_id"]), u["text"]) not in merged]
+        result.replaced_imports += sum(1 for k in merged if imported.get(k) == path)
+        if keep:
+            with atomic_write(path) as f:
+                f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in keep)
+        else:
+            path.unlink()
+    known = load_splits(splits_path)
+    result.new_documents = sorted({u["doc_id"] for u in merged.values()} - set(known))
+    if result.new_documents:
+        update_splits(splits_path, result.new_documents)
+    return result

@@ -1,0 +1,195 @@
+import csv
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from inference.cli import app
+from inference.review import CSV_FILE, DOCCANO, LS_TASKS, write_tasks
+from labels.imports import IMPORTED, ImportFailed, merge
+from labels.schema import load_schema
+from tests.conftest import REPO, SEEDS
+from training.data import load_labeled, load_splits
+
+SCHEMA = load_schema()
+DOC = "000_4b54a07587a75276"
+
+
+@pytest.fixture
+def data(tmp_path, seed_units):
+    """A temp copy of the seed data and splits: tests never write into labels/data."""
+    (tmp_path / "data").mkdir()
+    shutil.copy(SEEDS, tmp_path / "data" / "seeds.jsonl")
+    shutil.copy(REPO / "tests" / "fixtures" / "seed_splits.yaml", tmp_path / "splits.yaml")
+    return tmp_path / "data", tmp_path / "splits.yaml"
+
+
+@pytest.fixture
+def tasks(tmp_path, seed_units):
+    """Review tasks for the first six units of one seed document, as the model (wrongly) tagged them."""
+    units = [{**u, "domain": "经济", "type": "plan", "domain_score": 0.4, "type_score": 0.5, "priority": 1.0,
+              "reason": "confidence 0.40"} for u in seed_units if u["doc_id"] == DOC][:6]
+    write_tasks(units, tmp_path / "tasks", SCHEMA)
+    return tmp_path / "tasks"
+
+
+def snapshot(*paths):
+    return {str(p): p.read_bytes() for root in paths for p in ([root] if root.is_file() else root.rglob("*"))
+            if p.is_file()}
+
+
+def read_csv(path):
+    with path.open(encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def write_csv(path, rows, header=None):
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.DictWriter(f, header or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def imported_units(data_dir):
+    return [json.loads(line) for p in sorted((data_dir / IMPORTED).glob("*.jsonl"))
+            for line in p.read_text(encoding="utf-8").splitlines()]
+
+
+def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tasks, tmp_path, seed_units):
+    rows = read_csv(tasks / CSV_FILE)
+    for r in rows:
+        r.update(domain="民生", type="achievement", annotator="alice")
+    result = merge([write_csv(tmp_path / "done.csv", rows)], *data, SCHEMA)
+    assert result.units == 6 and result.new_units == 0 and not result.new_documents
+    merged = imported_units(data[0])
+    gold = {u["text"]: u for u in seed_units if u["doc_id"] == DOC}
+    assert all(u["source"] == "imported" and u["domain"] == "民生" for u in merged)
+    first = merged[0]
+    assert first["previous"] == {"domain": gold[first["text"]]["domain"], "type": gold[first["text"]]["type"],
+                                 "source": "seed"}
+    assert first["provenance"]["annotator"] == "alice" and first["provenance"]["file"].endswith("done.csv")
+    assert first["seq"] == gold[first["text"]]["seq"]
+    merged_data = load_labeled(data[0], SCHEMA)
+    labeled = {(u["doc_id"], u["seq"]): u for u in merged_data}
+    assert len(merged_data) == len(load_labeled(SEEDS, SCHEMA))
+    assert labeled[(DOC, first["seq"])]["domain"] == "民生"
+
+
+def test_label_studio_export_takes_the_latest_annotation(data, tasks, tmp_path):
+    exported = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))
+    choice = lambda name, value: {"from_name": name, "to_name": "text", "type": "choices",  # noqa: E731
+                                  "value": {"choices": [value]}}
+    exported[0]["annotations"] = [
+        {"completed_by": {"email": "bob@example.org"}, "updated_at": "2025-03-02T10:00:00Z",
+         "result": [choice("domain", "党建"), choice("type", "achievement")]},
+        {"completed_by": 7, "updated_at": "2025-03-01T10:00:00Z", "result": [choice("domain", "安全"), choice("type", "plan")]},
+        {"completed_by": 8, "updated_at": "2025-03-03T10:00:00Z", "was_cancelled": True, "result": []}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
+    result = merge([path], *data, SCHEMA)
+    assert result.units == 1 and result.skipped == 5
+    (u,) = imported_units(data[0])
+    assert (u["domain"], u["type"]) == ("党建", "achievement")
+    assert u["provenance"]["annotator"] == "bob@example.org" and u["provenance"]["time"] == "2025-03-02T10:00:00Z"
+
+
+def test_label_studio_json_min_rows_are_read(data, tasks, tmp_path):
+    task = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))[1]
+    row = {**task["data"], "id": 2, "domain": "安全", "type": "problem", "annotator": "dan@example.org",
+           "updated_at": "2025-04-01T08:00:00Z"}
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps([row], ensure_ascii=False), encoding="utf-8")
+    assert merge([path], *data, SCHEMA).units == 1
+    (u,) = imported_units(data[0])
+    assert (u["type"], u["provenance"]["annotator"]) == ("problem", "dan@example.org")
+
+
+def test_doccano_export_and_reimport_replaces_the_earlier_correction(data, tasks, tmp_path):
+    rows = [json.loads(line) for line in (tasks / DOCCANO).read_text(encoding="utf-8").splitlines()]
+    rows[0]["label"] = ["domain:环境", "type:problem"]
+    first = tmp_path / "first.jsonl"
+    first.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    merge([first], *data, SCHEMA, annotator="carol")
+    rows[0]["label"] = ["domain:环境", "type:plan"]
+    second = tmp_path / "second.jsonl"
+    second.write_text(json.dumps(rows[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    result = merge([second], *data, SCHEMA)
+    assert result.replaced_imports == 1
+    merged = imported_units(data[0])
+    assert len(merged) == 6 and len({(u["doc_id"], u["text"]) for u in merged}) == 6
+    latest = next(u for u in merged if u["text"] == rows[0]["text"])
+    assert latest["type"] == "plan" and latest["previous"]["type"] == "problem"
+    assert latest["provenance"]["annotator"] == "unknown"
+    assert {u["provenance"]["annotator"] for u in merged if u is not latest} == {"carol"}
+
+
+def test_a_new_document_gets_a_fixed_split_and_the_model_label_as_previous(data, tasks, tmp_path):
+    rows = read_csv(tasks / CSV_FILE)[:1]
+    rows[0].update(doc_id="new-report-1", type="problem")
+    result = merge([write_csv(tmp_path / "new.csv", rows)], *data, SCHEMA)
+    assert result.new_units == 1 and result.new_documents == ["new-report-1"]
+    assert "new-report-1" in load_splits(data[1])
+    (u,) = imported_units(data[0])
+    assert u["previous"] == {"domain": "经济", "type": "plan", "source": "model"}
+
+
+BAD_CASES = {
+    "unknown label": ("bad.csv", lambda rows: [{**rows[0]}, {**rows[1], "domain": "文化"}], ":3: unknown domain label '文化'"),
+    "missing text": ("bad.jsonl", lambda rows: [{k: v for k, v in rows[0].items() if k != "text"}], ":1: missing unit: no text"),
+    "missing doc_id": ("bad.csv", lambda rows: [{**rows[0], "doc_id": ""}], ":2: missing unit: no doc_id"),
+    "bad seq": ("bad.csv", lambda rows: [{**rows[0], "seq": "三"}], ":2: missing unit: seq must be a whole number"),
+    "other type, governance domain": ("bad.csv", lambda rows: [{**rows[0], "domain": "民生", "type": "other"}],
+                                      ":2: type other implies domain 其他"),
+    "two type labels": ("bad.jsonl", lambda rows: [{**rows[0], "label": ["domain:民生", "type:plan", "type:problem"]}],
+                        ":1: expected exactly one type:… label"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_a_malformed_row_is_reported_with_its_line_and_nothing_is_written(case, data, tasks, tmp_path):
+    name, corrupt, message = BAD_CASES[case]
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        write_csv(path, corrupt(read_csv(tasks / CSV_FILE)))
+    else:
+        rows = [json.loads(line) for line in (tasks / DOCCANO).read_text(encoding="utf-8").splitlines()]
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in corrupt(rows)), encoding="utf-8")
+    good = write_csv(tmp_path / "good.csv", read_csv(tasks / CSV_FILE))
+    before = snapshot(*data)
+    with pytest.raises(ImportFailed) as e:
+        merge([good, path], *data, SCHEMA)
+    assert f"{path}{message}" in str(e.value)
+    assert snapshot(*data) == before
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("bad.jsonl", '{"text": "x", "label": []}\n{"text": "y", "label": [\n', "bad.jsonl:2: not valid JSON"),
+    ("bad.json", '[{"id": 1, "data": {}\n', "bad.json:2: not valid JSON"),
+    ("bad.json", '{"tasks": []}', "expected a JSON list"),
+    ("bad.csv", "doc_id,text,label\na,b,c\n", "bad.csv:1: CSV header lacks column(s) ['seq', 'domain', 'type']"),
+    ("bad.txt", "anything", "unknown format"),
+])
+def test_malformed_files_are_refused(name, content, message, data, tmp_path):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    before = snapshot(*data)
+    with pytest.raises(ImportFailed, match="nothing imported") as e:
+        merge([path], *data, SCHEMA)
+    assert message in str(e.value)
+    assert snapshot(*data) == before
+
+
+def test_cli_reports_every_problem_and_exits_nonzero(data, tasks, tmp_path):
+    rows = read_csv(tasks / CSV_FILE)
+    rows[0]["type"], rows[2]["domain"] = "plans", "经 济"
+    path = write_csv(tmp_path / "bad.csv", rows)
+    args = ["import", str(path), "--data", str(data[0]), "--splits", str(data[1])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "bad.csv:2: unknown type label 'plans'" in result.output and "bad.csv:4:" in result.output
+    assert not (data[0] / IMPORTED).exists()
+    rows[0]["type"], rows[2]["domain"] = "plan", "经济"
+    result = CliRunner().invoke(app, ["import", str(write_csv(tmp_path / "ok.csv", rows)), *args[2:]])
+    assert result.exit_code == 0 and "6 units imported" in result.output

@@ -1,0 +1,75 @@
+import json
+import re
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+from typer.testing import CliRunner
+
+from inference.cli import app
+from inference.onnx_export import OnnxModelMissing, OnnxSession
+from inference.pipeline import tag_paths
+from inference.tagger import Tagger
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_model, tmp_path_factory):
+    model_dir = tmp_path_factory.mktemp("onnx") / "tiny"
+    shutil.copytree(tiny_model, model_dir)
+    result = CliRunner().invoke(app, ["export-onnx", "--model", str(model_dir)])
+    assert result.exit_code == 0, result.output
+    assert "int8:" in result.output
+    return model_dir
+
+
+@pytest.fixture(scope="module")
+def torch_logits(exported, seed_units):
+    return Tagger.load(exported, batch_size=16).logits(seed_units)
+
+
+def onnx_logits(model_dir, units, fp32: bool) -> dict[str, np.ndarray]:
+    tagger = Tagger.load(model_dir, backend="onnx", batch_size=16)  # many batch and sequence shapes
+    tagger.session = OnnxSession(model_dir, fp32=fp32)
+    return tagger.logits(units)
+
+
+def test_export_writes_both_files_atomically(exported):
+    assert sorted(p.name for p in (exported / "onnx").iterdir()) == ["model.int8.onnx", "model.onnx"]
+    session = OnnxSession(exported)
+    assert session.path.name == "model.int8.onnx"
+    assert session.inputs == ["input_ids", "attention_mask", "token_type_ids"]  # BERT uses segment ids
+    ops = {n.name: n.op_type for n in onnx.load(str(session.path)).graph.node}
+    assert "MatMulInteger" in ops.values()
+    assert ops["/model/encoder/encoder/layer.0/output/dense/MatMul"] == "MatMul"  # feed-forward output kept fp32
+
+
+def test_fp32_onnx_equals_pytorch(exported, seed_units, torch_logits):
+    logits = onnx_logits(exported, seed_units, fp32=True)
+    for task in ("domain", "type"):
+        np.testing.assert_allclose(logits[task], torch_logits[task], atol=1e-4)
+
+
+def test_int8_agrees_with_pytorch_on_the_argmax(exported, seed_units, torch_logits):
+    logits = onnx_logits(exported, seed_units, fp32=False)
+    for task in ("domain", "type"):
+        agreement = (logits[task].argmax(1) == torch_logits[task].argmax(1)).mean()
+        assert agreement >= 0.95, (task, agreement)
+
+
+def test_onnx_backend_end_to_end(exported, seed_units, torch_logits, tmp_path):
+    tagger = Tagger.load(exported, backend="onnx")
+    summary = tag_paths([REPO / "examples"], tagger, tmp_path, formats=("jsonl",))
+    rows = [json.loads(line) for line in (tmp_path / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert summary.units == len(rows) == len(seed_units)
+    assert {r["domain"] for r in rows} <= set(tagger.schema.domain)
+    assert json.loads((tmp_path / ".parts" / "manifest.json").read_text(encoding="utf-8"))["backend"] == "onnx"
+
+
+def test_missing_export_names_the_command(tiny_model, tmp_path):
+    with pytest.raises(OnnxModelMissing, match=re.escape(f"govtag export-onnx --model {tiny_model}")):
+        Tagger.load(tiny_model, backend="onnx")
+    result = CliRunner().invoke(app, ["tag", str(REPO / "examples"), "-m", str(tiny_model), "--backend", "onnx",
+                                      "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "govtag export-onnx" in result.output

@@ -1,0 +1,82 @@
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from inference.cli import app
+from training.registry import (ENV, RegistryError, data_hash, default_model_dir, load_registry, register,
+                               register_trained, resolve, rollback, set_default)
+from tests.conftest import REPO, SEEDS
+
+METRICS = {"test": {"n": 10, "domain": {"accuracy": 0.5, "macro_f1": 0.4}, "type": {"accuracy": 0.6, "macro_f1": 0.5}},
+           "log": ["not kept"]}
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, str(tmp_path / "models"))
+    return tmp_path / "models"
+
+
+def add(path, parent=None):
+    return register(path, parent=parent, data_hash="abc", config={"name": "tiny"}, metrics=METRICS)
+
+
+def test_register_default_and_rollback(models, tmp_path):
+    assert load_registry() == {"default": None, "history": [], "models": {}}
+    assert default_model_dir() == models / "default"
+    v1, v2 = add(models / "v1"), add(models / "v2", parent="v1")
+    elsewhere = add(tmp_path / "elsewhere" / "v1")
+    assert (v1, v2, elsewhere) == ("v1", "v2", "v1-2")
+    entry = load_registry()["models"]["v2"]
+    assert entry["path"] == "v2" and entry["parent"] == "v1" and entry["data_hash"] == "abc"
+    assert entry["metrics"] == {"test": METRICS["test"]} and entry["date"]
+    assert load_registry()["models"]["v1-2"]["path"] == str(tmp_path / "elsewhere" / "v1")
+    assert add(models / "v1") == "v1"  # retrained in place: refreshed, not duplicated
+    set_default("v1")
+    set_default("v2")
+    assert default_model_dir() == models / "v2" and resolve("v1-2") == tmp_path / "elsewhere" / "v1"
+    assert rollback() == "v1" and default_model_dir() == models / "v1"
+    with pytest.raises(RegistryError, match="no earlier default"):
+        rollback()
+    with pytest.raises(RegistryError, match="not registered"):
+        set_default("v9")
+
+
+def test_training_registers_only_models_written_under_the_models_dir(models, tiny_config, tmp_path):
+    assert register_trained(tmp_path / "scratch", tiny_config, SEEDS, METRICS) is None
+    assert register_trained(models / "first", tiny_config, SEEDS, METRICS) == "first"
+    assert register_trained(models / "second", tiny_config, SEEDS, METRICS) == "second"
+    registry = load_registry()
+    assert registry["default"] == "first"  # the first model kept becomes the default
+    assert registry["models"]["second"]["parent"] == "first"
+    assert registry["models"]["second"]["data_hash"] == data_hash(SEEDS, tiny_config.resolve(tiny_config.data.splits))
+
+
+def test_the_data_hash_follows_the_data(tmp_path):
+    shutil.copy(SEEDS, tmp_path / "seeds.jsonl")
+    splits = REPO / "tests" / "fixtures" / "seed_splits.yaml"
+    before = data_hash(tmp_path, splits)
+    assert data_hash(tmp_path, splits) == before
+    (tmp_path / "more.jsonl").write_text('{"doc_id": "x", "seq": 0, "text": "y", "domain": "其他", "type": "other"}\n',
+                                         encoding="utf-8")
+    assert data_hash(tmp_path, splits) != before
+
+
+def test_models_cli_lists_sets_and_rolls_back(models, tiny_model):
+    runner = CliRunner()
+    assert "no models registered" in runner.invoke(app, ["models"]).output
+    shutil.copytree(tiny_model, models / "a")
+    shutil.copytree(tiny_model, models / "b")
+    for name in ("a", "b"):
+        assert runner.invoke(app, ["models", "register", str(models / name)]).exit_code == 0
+    assert runner.invoke(app, ["models", "default", "a"]).exit_code == 0
+    assert runner.invoke(app, ["models", "default", "b"]).exit_code == 0
+    listing = runner.invoke(app, ["models", "list"]).output.splitlines()
+    assert len(listing) == 2
+    assert any(line.startswith("* b") for line in listing) and any(line.startswith("  a") for line in listing)
+    result = runner.invoke(app, ["models", "rollback"])
+    assert result.exit_code == 0 and "now a" in result.output
+    assert runner.invoke(app, ["models", "rollback"]).exit_code == 2
+    assert runner.invoke(app, ["models", "default", "zzz"]).exit_code == 2
+    assert runner.invoke(app, ["models", "register", str(models / "missing")]).exit_code == 2
