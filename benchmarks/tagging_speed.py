@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -54,7 +55,17 @@ def seed_corpus(repeat: int) -> list[dict]:
     return units * repeat
 
 
-def pipeline_predict(model_dir: str, units: list[dict]) -> tuple[list[list[str]], float]:
+def best_of(rounds: int, predict, units: list[dict]) -> tuple[list, float]:
+    """Predictions and the fastest of `rounds` timed passes: other work on a shared machine only slows runs."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        pred = predict(units)
+        times.append(time.perf_counter() - start)
+    return pred, min(times)
+
+
+def pipeline_predictor(model_dir: str):
     """(a): a `transformers.Pipeline` subclass, called one unit at a time."""
     from transformers import Pipeline
 
@@ -80,8 +91,7 @@ def pipeline_predict(model_dir: str, units: list[dict]) -> tuple[list[list[str]]
             return [schema.labels(t)[int(outputs[t].argmax())] for t in ("domain", "type")]
 
     pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=-1)
-    start = time.perf_counter()
-    return [pipe(u) for u in units], time.perf_counter() - start
+    return lambda units: [pipe(u) for u in units]
 
 
 def worker(args) -> None:
@@ -96,13 +106,12 @@ def worker(args) -> None:
     units = [json.loads(line) for line in Path(args.units).read_text(encoding="utf-8").splitlines()]
     result: dict = {"units": len(units)}
     if args.worker == "pipeline":
-        result["pred"], result["seconds"] = pipeline_predict(args.model, units)
+        result["pred"], result["seconds"] = best_of(args.rounds, pipeline_predictor(args.model), units)
         result["rss_mb"] = peak_rss_mb()
     else:
         tagger = Tagger.load(args.model, threads=args.threads, backend=args.worker, batch_size=args.batch_size)
-        start = time.perf_counter()
-        result["pred"] = [[r["domain"], r["type"]] for r in tagger.predict(units)]
-        result["seconds"] = time.perf_counter() - start
+        predict = lambda units: [[r["domain"], r["type"]] for r in tagger.predict(units)]  # noqa: E731
+        result["pred"], result["seconds"] = best_of(args.rounds, predict, units)
         result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
         gold = resection(read_units(args.data, load_schema()))
         result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold],
@@ -114,7 +123,7 @@ def run_worker(args, kind: str, units_file: Path, tmp: Path, extra: tuple[str, .
     out = tmp / f"{kind}.json"
     subprocess.run([sys.executable, __file__, "--worker", kind, "--model", str(args.model), "--units", str(units_file),
                     "--data", str(args.data), "--threads", str(args.threads), "--batch-size", str(args.batch_size),
-                    "--out", str(out), *extra], check=True)
+                    "--rounds", str(args.rounds), "--out", str(out), *extra], check=True)
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -140,8 +149,8 @@ def speed(args) -> None:
         results = {kind: run_worker(args, kind, units_file, Path(tmp)) for kind in PATHS}
     base, ref = results["pipeline"], results["torch"]
     print(f"\n{len(units)} units (seed reports × {args.repeat}), model `{args.model}`, {args.threads} threads, "
-          f"{platform.processor() or platform.machine()}; macro-F1 on `{args.data}` "
-          f"({len(ref['data']['gold'])} units)\n")
+          f"{platform.machine()}, load average {os.getloadavg()[0]:.1f}, best of {args.rounds} passes; "
+          f"macro-F1 on `{args.data}` ({len(ref['data']['gold'])} units)\n")
     print("| path | units/s | speed-up | peak RSS MB | same labels as (b) | domain macro-F1 | type macro-F1 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for kind, r in results.items():
@@ -152,6 +161,8 @@ def speed(args) -> None:
             f1 = [f"{f} ({100 * (macro_f1(r['data'], t) - macro_f1(ref['data'], t)):+.1f} pt)" for t, f in enumerate(f1)]
         print(f"| {PATHS[kind]} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
               f"| {100 * same:.1f}% | {f1[0]} | {f1[1]} |")
+    same = sum(a == b for a, b in zip(results["onnx"]["data"]["pred"], ref["data"]["pred"])) / len(ref["data"]["pred"])
+    print(f"\nOn `{args.data}`, (c) gives the same domain and type as (b) for {100 * same:.1f}% of units.")
 
 
 def scale_worker(args) -> None:
@@ -191,6 +202,7 @@ def main() -> None:
     parser.add_argument("--data", default=str(REPO / "labels" / "data" / "seeds.jsonl"), help="Labeled JSONL for macro-F1.")
     parser.add_argument("--threads", type=int, default=physical_cores())
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3, help="Timed passes per path; the fastest counts.")
     parser.add_argument("--memory-scaling", action="store_true")
     parser.add_argument("--reports", default="10,100", help="Corpus sizes (number of reports) for --memory-scaling.")
     parser.add_argument("--backend", choices=("torch", "onnx"), help="--memory-scaling backend (default: the model's).")

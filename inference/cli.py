@@ -89,6 +89,10 @@ def tag(
     probs: bool = typer.Option(False, "--probs", help="Add the full probabilities of both heads to units.jsonl."),
     backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Units per forward pass."),
+    engine: str = typer.Option("plain", "--engine", help="plain (this process) or ray (a pool of model replicas "
+                               "on the Ray cluster in RAY_ADDRESS, or a local one; also writes units_parquet/)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Ray engine: model replicas "
+                                          "(default: one per GPU, or one per CPU)."),
 ) -> None:
     """Tag every sentence of the reports; write units, summary.csv, report.html and errors.jsonl."""
     from rich.console import Console
@@ -97,18 +101,31 @@ def tag(
     from training.bundle import ModelDirError
     from training.registry import default_model_dir
 
+    from importlib.util import find_spec
+
     from .pipeline import tag_paths
     from .tagger import Tagger
 
+    if engine not in ("plain", "ray"):
+        fail(f"--engine must be plain or ray, not {engine!r}")
+    if engine == "ray" and find_spec("ray") is None:
+        fail("--engine ray needs Ray: pip install -e '.[ray]'")
     err = Console(stderr=True, highlight=False)
-    try:
-        tagger = Tagger.load(model or default_model_dir(), backend=backend, batch_size=batch_size)
+    try:  # the ray engine's driver only names the model and writes the outputs: keep it off the GPU
+        tagger = Tagger.load(model or default_model_dir(), backend=backend, batch_size=batch_size,
+                             device="cpu" if engine == "ray" else None)
     except (ModelDirError, FileNotFoundError) as e:
         fail(str(e))
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     try:
-        with Progress(console=err) as progress:
-            summary = tag_paths(inputs, tagger, output, tuple(f.strip() for f in formats.split(",") if f.strip()),
-                                resume=resume, with_probs=probs, progress=progress)
+        if engine == "ray":
+            from .ray_engine import ReplicaPool, tag_paths_ray
+
+            summary = tag_paths_ray(inputs, tagger, output, fmts, resume=resume, with_probs=probs,
+                                    pool=ReplicaPool(workers=workers), batch_size=batch_size)
+        else:
+            with Progress(console=err) as progress:
+                summary = tag_paths(inputs, tagger, output, fmts, resume=resume, with_probs=probs, progress=progress)
     except ValueError as e:
         fail(str(e))
     except KeyboardInterrupt:

@@ -1,20 +1,23 @@
 """`govtag tag --engine ray`: the plain pipeline spread over a Ray cluster, with the same outputs.
 
-    files ─ Ray tasks: read + segment ─ actor pool: N model replicas ─ OUTDIR/.parts/<key>.jsonl
-          ─ driver: units.*, summary.csv, report.html, errors.jsonl (pipeline.write_all, as plain)
-          ─ Ray tasks: OUTDIR/units_parquet/part-NNNNN.parquet (one file per partition of documents)
+    driver: list the files ─ Ray Data: read + segment each file (tasks)
+      ─ pool of model replicas (actors, `map_batches`): OUTDIR/.parts/<key>.jsonl per document and
+        OUTDIR/units_parquet/part-NNNNNN.parquet per partition (a run of consecutive input files)
+      ─ driver: units.*, summary.csv, report.html, errors.jsonl from the parts (`pipeline.write_all`)
 
 Each replica tags one document per `Tagger.predict` call, exactly as `tag_paths` does, and writes
 the same per-document parts (same names, same bytes), so every output is identical to the plain
-engine's and `--resume` works across engines. Input files, the model directory and OUTDIR must be
-visible to every node (one machine, or a shared filesystem). `ray.init()` joins the cluster named
-by RAY_ADDRESS, or starts a local one.
+engine's and `--resume` works across engines. Ray fuses reading into the replicas when they need
+the same resources (CPU-only) and keeps it in separate CPU tasks when the replicas hold GPUs.
+Input files, the model directory and OUTDIR must be visible to every node (one machine, or a shared
+filesystem). `ray.init()` joins the cluster named by RAY_ADDRESS, or starts a local one.
 """
 from __future__ import annotations
 
 import json
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -56,38 +59,90 @@ def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int,
 
 
 class TagReplica:
-    """A Ray actor holding one model replica; writes each document's tagged units to its part."""
+    """A Ray actor holding one model replica. Each call gets one partition (a run of consecutive input
+    files): it writes every document's part, one `Tagger.predict` per document as `tag_paths` does, then
+    the partition's units as one Parquet file named by the input number of its first file."""
 
-    def __init__(self, model_dir: str, parts: str, with_probs: bool, threads: int, backend: str,
-                 batch_size: int | None):
+    def __init__(self, model_dir: str, parts: str, parquet_dir: str, with_probs: bool, threads: int,
+                 backend: str, batch_size: int | None):
         self.tagger = Tagger.load(model_dir, threads=threads, backend=backend, batch_size=batch_size)
-        self.parts, self.with_probs = Path(parts), with_probs
+        self.parts, self.parquet_dir, self.with_probs = Path(parts), Path(parquet_dir), with_probs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        done = []
         for key, units, error, resumed in zip(batch["key"], batch["units"], batch["error"], batch["resumed"]):
-            if not error and not resumed:
-                write_jsonl(self.parts / f"{key}.jsonl", self.tagger.predict(json.loads(units), self.with_probs))
+            if error:
+                continue
+            done.append(self.parts / f"{key}.jsonl")
+            if not resumed:
+                write_jsonl(done[-1], self.tagger.predict(json.loads(units), self.with_probs))
+        if done:
+            write_parquet(self.parquet_dir / f"part-{int(batch['index'][0]):06d}.parquet", read_parts(done))
         return {k: v for k, v in batch.items() if k != "units"}
 
 
-def write_partition(batch: dict[str, np.ndarray], parts: str, out: str) -> dict[str, np.ndarray]:
-    """A Ray task per partition (a run of consecutive input files): its units as one Parquet file,
-    named by the input number of its first file."""
-    keys = [k for k, error in zip(batch["key"], batch["error"]) if not error]
-    if keys:
-        write_parquet(Path(out) / f"part-{int(batch['index'][0]):06d}.parquet",
-                      read_parts([Path(parts) / f"{k}.jsonl" for k in keys]))
-    return batch
+def collect(rows: list[dict], parts: Path, summary: RunSummary) -> list[Path]:
+    """The replicas' rows back in input order: errors into the summary, the parts of the documents."""
+    done = []
+    for row in sorted(rows, key=lambda r: int(r["index"])):
+        if row["error"]:
+            summary.failed += 1
+            summary.errors.append({"path": str(row["path"]), "error": str(row["error"])})
+            continue
+        done.append(parts / f"{row['key']}.jsonl")
+        summary.dropped += int(row["dropped"])
+        summary.resumed += bool(row["resumed"])
+    return done
+
+
+@dataclass
+class ReplicaPool:
+    """How many model replicas, and what each holds. `workers` None: one per `gpus_per_worker` GPUs where
+    replicas use GPUs, else one per `cpus_per_worker` CPUs. `gpus_per_worker` None: 1 on a cluster with
+    GPUs, else 0. A partition holds at most `docs_per_partition` files, fewer when that leaves a replica idle."""
+    workers: int | None = None
+    cpus_per_worker: int = 1
+    gpus_per_worker: float | None = None
+    docs_per_partition: int = 32
+
+    def resolve(self, cluster: dict, n_files: int) -> tuple[int, float, int]:
+        """(replicas, GPUs per replica, files per partition) on a cluster of `ray.cluster_resources()`."""
+        gpus = (1.0 if cluster.get("GPU", 0) else 0.0) if self.gpus_per_worker is None else self.gpus_per_worker
+        size = self.workers or max(1, int(cluster.get("GPU", 0) / gpus if gpus
+                                          else cluster.get("CPU", 1) // self.cpus_per_worker))
+        return size, gpus, max(1, min(self.docs_per_partition, -(-n_files // size)))
+
+
+def run_pool(rows: list[dict], tagger: Tagger, parts: Path, parquet_dir: Path, pool: ReplicaPool, resume: bool,
+             with_probs: bool, batch_size: int | None) -> list[dict]:
+    """The Ray Data pipeline on the connected cluster: the replicas' rows, without the units."""
+    import ray.data
+
+    size, gpus, per_partition = pool.resolve(ray.cluster_resources(), len(rows))
+    seg = tagger.cfg.segment
+    replica = dict(model_dir=str(tagger.model_dir.resolve()), parts=str(parts), parquet_dir=str(parquet_dir),
+                   with_probs=with_probs, threads=pool.cpus_per_worker, backend=tagger.backend, batch_size=batch_size)
+    options = ray.data.DataContext.get_current().execution_options
+    keep_order, options.preserve_order = options.preserve_order, True  # partitions follow the input order
+    try:
+        return (ray.data.from_items(rows, override_num_blocks=len(rows))
+                .map(read_and_segment, fn_kwargs=dict(parts=str(parts), max_bytes=int(seg.max_file_mb * 1e6),
+                                                      max_unit_chars=seg.max_unit_chars, resume=resume))
+                .map_batches(TagReplica, batch_size=per_partition, fn_constructor_kwargs=replica,
+                             compute=ray.data.ActorPoolStrategy(size=size), num_cpus=pool.cpus_per_worker,
+                             num_gpus=gpus)
+                .take_all())
+    finally:
+        options.preserve_order = keep_order
 
 
 def tag_paths_ray(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | Path,
                   formats: tuple[str, ...] = ("jsonl", "csv", "xlsx"), resume: bool = False,
-                  with_probs: bool = False, workers: int = 2, cpus_per_worker: int = 1,
-                  gpus_per_worker: float | None = None, batch_size: int | None = None,
-                  docs_per_partition: int = 100) -> RunSummary:
-    """`tag_paths` on Ray. `tagger` (kept on the driver's CPU) names the model and writes the final
-    outputs; `workers` replicas tag, each with `cpus_per_worker` threads and, where the cluster has GPUs,
-    one GPU (`gpus_per_worker`); `batch_size` None is the replica's device default."""
+                  with_probs: bool = False, pool: ReplicaPool | None = None,
+                  batch_size: int | None = None) -> RunSummary:
+    """`tag_paths` on Ray. `tagger` (best loaded on the driver's CPU) names the model and writes the final
+    outputs; the replicas tag with `batch_size` (None: their device's default, tag.batch_size or
+    tag.gpu_batch_size). Joins the running Ray cluster, or starts one (and stops it after)."""
     import ray
 
     unknown = set(formats) - set(WRITERS)
@@ -99,41 +154,21 @@ def tag_paths_ray(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | P
     out_dir = Path(out_dir).resolve()
     summary = RunSummary()
     parts = prepare_parts(out_dir, tagger, resume)
-    started = not ray.is_initialized()
-    if started:
-        ray.init(logging_level="WARNING")
-    try:
-        if gpus_per_worker is None:
-            gpus_per_worker = 1.0 if ray.cluster_resources().get("GPU", 0) else 0.0
-        rows = file_rows(inputs)
-        summary.files = len(rows)
-        seg = tagger.cfg.segment
-        shutil.rmtree(out_dir / PARQUET_DIR, ignore_errors=True)
-        ray.data.DataContext.get_current().execution_options.preserve_order = True  # partitions by input order
-        tagged = (ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
-                  .map(read_and_segment, fn_kwargs=dict(parts=str(parts), max_bytes=int(seg.max_file_mb * 1e6),
-                                                        max_unit_chars=seg.max_unit_chars, resume=resume))
-                  .map_batches(TagReplica, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus_per_worker,
-                               num_gpus=gpus_per_worker,
-                               fn_constructor_kwargs=dict(model_dir=str(tagger.model_dir.resolve()), parts=str(parts),
-                                                          with_probs=with_probs, threads=cpus_per_worker,
-                                                          backend=tagger.backend, batch_size=batch_size))
-                  .map_batches(write_partition, batch_size=docs_per_partition, num_cpus=0,
-                               fn_kwargs=dict(parts=str(parts), out=str(out_dir / PARQUET_DIR)))
-                  .take_all())
-        done = []
-        for row in sorted(tagged, key=lambda r: r["index"]):
-            if row["error"]:
-                summary.failed += 1
-                summary.errors.append({"path": row["path"], "error": row["error"]})
-                continue
-            done.append(parts / f"{row['key']}.jsonl")
-            summary.dropped += int(row["dropped"])
-            summary.resumed += bool(row["resumed"])
-    finally:
+    shutil.rmtree(out_dir / PARQUET_DIR, ignore_errors=True)
+    rows = file_rows(inputs)
+    summary.files = len(rows)
+    tagged: list[dict] = []
+    if rows:
+        started = not ray.is_initialized()
         if started:
-            ray.shutdown()
-    write_all(out_dir, done, tagger, formats, summary)
+            ray.init(logging_level="WARNING")
+        try:
+            tagged = run_pool(rows, tagger, parts, out_dir / PARQUET_DIR, pool or ReplicaPool(), resume, with_probs,
+                              batch_size)
+        finally:
+            if started:
+                ray.shutdown()
+    write_all(out_dir, collect(tagged, parts, summary), tagger, formats, summary)
     summary.outputs.append(f"{PARQUET_DIR}/")
     summary.seconds = round(time.perf_counter() - start, 2)
     return summary

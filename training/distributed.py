@@ -26,12 +26,11 @@ def in_launcher() -> bool:
     return "LOCAL_RANK" in os.environ
 
 
-def torchrun_command(nproc: int, cli_args: list[str]) -> list[str]:
-    """`torchrun --standalone --nproc_per_node N -m inference.cli ARGS` with this interpreter."""
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-            "-m", "inference.cli", *cli_args]
+def torchrun(nproc: int) -> list[str]:
+    """`torchrun --standalone --nproc_per_node N` with this interpreter; a script or `-m module` follows."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
 
 
 def launch(nproc: int, cli_args: list[str]) -> int:
     """Run a `govtag` command in `nproc` local processes; return the launcher's exit code."""
-    return subprocess.run(torchrun_command(nproc, cli_args)).returncode
+    return subprocess.run([*torchrun(nproc), "-m", "inference.cli", *cli_args]).returncode
