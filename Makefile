@@ -17,6 +17,9 @@ run: $(STAMP)
 	.venv/bin/govtag tag examples -m models/default -o outputs
 
 test: $(STAMP)
+	command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || \
+	  echo "chromium not installed: tests/test_report_render.py will be skipped"
 	$(PY) -m pytest -q
 
 .PHONY: setup run test

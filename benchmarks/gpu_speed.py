@@ -102,7 +102,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--repeat", type=int, default=20, help="Repeat the 434 seed units N times.")
-    p.add_argument("--batch-sizes", default="64,256,1024", help="Batch sizes for (c).")
+    p.add_argument("--batch-sizes", default="64,256,1024", help="Batch sizes for (b) and (c).")
     p.add_argument("--pipeline-units", type=int, default=3000, help="Units timed for (a), the slow path.")
     p.add_argument("--json", help="Also write the results to this JSON file.")
     args = p.parse_args()
@@ -130,15 +130,17 @@ def main() -> None:
         rows.append((label, len(units), seconds, memory, sum(a == b for a, b in zip(labels, ref)) / len(ref)))
     _, seconds, _ = timed(lambda: encode(tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
                                          cfg.model.max_length, cfg.model.section_chars), "cpu")
-    rows.append(("tokenizing alone (`training.data.encode`, CPU)", len(units), seconds, 0.0, float("nan")))
+    tokenizing = len(units) / seconds
     base = rows[0][1] / rows[0][2]
     print(f"\ndevice: {name}, torch {torch.__version__}, default-shaped model (random weights), "
           f"{len(units)} units (seed units × {args.repeat})\n")
     print("| path | units | units/s | speed-up | peak GPU MB | same labels as (a) |\n|---|---:|---:|---:|---:|---:|")
     for label, n, seconds, memory, same in rows:
         print(f"| {label} | {n} | {n / seconds:.0f} | {n / seconds / base:.1f}× | {memory:.0f} | {100 * same:.1f}% |")
+    print(f"\ntokenizing alone (`training.data.encode`, on the CPU): {tokenizing:.0f} units/s")
     if args.json:
-        Path(args.json).write_text(json.dumps({"device": name, "torch": torch.__version__, "rows": [
+        Path(args.json).write_text(json.dumps({"device": name, "torch": torch.__version__,
+                                               "tokenizing_units_per_s": round(tokenizing), "rows": [
             {"path": r[0], "units": r[1], "seconds": round(r[2], 3), "units_per_s": round(r[1] / r[2], 1),
              "peak_gpu_mb": round(r[3]), "same_labels": round(r[4], 4)} for r in rows]}, indent=1), encoding="utf-8")
 

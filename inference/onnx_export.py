@@ -36,7 +36,7 @@ def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
-def _logits_module(model):
+def _logits_module(model) -> "torch.nn.Module":  # noqa: F821 (torch is imported lazily)
     """The model as a module returning a tuple of logits, which the tracer needs."""
     import torch
 
@@ -99,6 +99,7 @@ def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]
     def write_fp32(tmp: Path) -> None:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
+            # TorchScript exporter: the dynamo one needs onnxscript, which is not a dependency
             torch.onnx.export(_logits_module(model), tuple(batch.values()), str(tmp), dynamo=False,
                               input_names=names, output_names=list(OUTPUTS), dynamic_axes=axes,
                               opset_version=OPSET, do_constant_folding=True)
