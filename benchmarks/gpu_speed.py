@@ -14,8 +14,9 @@ The units are the seed units repeated --repeat times.
     one unit per call, fp32: what a user of `transformers` would write;
 (b) govtag `Tagger` with autocast off (fp32): length-sorted batches, dynamic padding, inference_mode,
     logits fetched from the GPU once at the end; at each of --batch-sizes;
-(c) govtag `Tagger` as `govtag tag` runs it on a GPU: the same plus bf16 autocast (fp16 on GPUs
-    without bf16); tag.batch_size is 64, tag.gpu_batch_size (the GPU default) 256.
+(c) govtag `Tagger` on a GPU: the same plus bf16 autocast (fp16 on GPUs without bf16);
+(d) as `govtag tag` runs it: (c) called once per document (the pipeline tags document by document, so
+    a batch never spans two), at tag.gpu_batch_size (256, the GPU default; tag.batch_size is 64).
 The last line gives the rate of tokenizing alone (CPU): no batched path can beat it.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ import json
 import sys
 import time
 from contextlib import nullcontext
+from itertools import groupby
 from pathlib import Path
 
 import torch
@@ -93,7 +95,10 @@ def timed(fn, device: str) -> tuple[object, float, float]:
     return result, seconds, torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else 0.0
 
 
-def tagger_labels(tagger: Tagger, units: list[dict]) -> list[tuple]:
+def tagger_labels(tagger: Tagger, units: list[dict], per_document: bool = False) -> list[tuple]:
+    if per_document:
+        docs = [list(g) for _, g in groupby(units, key=lambda u: u["doc_id"])]
+        return [label for doc in docs for label in tagger_labels(tagger, doc)]
     logits = tagger.logits(units)
     return list(zip(*(logits[t].argmax(-1).tolist() for t in TASKS)))
 
@@ -117,16 +122,18 @@ def main() -> None:
     ref, seconds, memory = timed(lambda: pipeline_labels(model, tokenizer, cfg, few, device), device)
     rows = [("(a) transformers pipeline, 1 unit/call, fp32", len(few), seconds, memory, 1.0)]
     sizes = [int(b) for b in args.batch_sizes.split(",")]
-    runs = [(f"(b) govtag Tagger, batch {b}, fp32", b, False) for b in sizes]
+    runs = [(f"(b) govtag Tagger, batch {b}, fp32", b, False, False) for b in sizes]
+    dtype = "bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp16"
     if device == "cuda":
-        dtype = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        runs += [(f"(c) govtag Tagger, batch {b}, {dtype} autocast", b, True) for b in sizes]
-    for label, batch_size, autocast in runs:
+        runs += [(f"(c) govtag Tagger, batch {b}, {dtype} autocast", b, True, False) for b in sizes]
+    runs.append((f"(d) govtag tag: per document, batch {cfg.tag.gpu_batch_size}"
+                 + (f", {dtype} autocast" if device == "cuda" else ", fp32"), cfg.tag.gpu_batch_size, True, True))
+    for label, batch_size, autocast, per_document in runs:
         tagger = Tagger(model, tokenizer, cfg, schema, batch_size=batch_size, device=device)
         if not autocast:
             tagger.autocast = nullcontext
         tagger.logits(units[:2 * batch_size])  # warm-up
-        labels, seconds, memory = timed(lambda: tagger_labels(tagger, units), device)
+        labels, seconds, memory = timed(lambda: tagger_labels(tagger, units, per_document), device)
         rows.append((label, len(units), seconds, memory, sum(a == b for a, b in zip(labels, ref)) / len(ref)))
     _, seconds, _ = timed(lambda: encode(tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
                                          cfg.model.max_length, cfg.model.section_chars), "cpu")

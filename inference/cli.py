@@ -93,6 +93,9 @@ def tag(
                                "on the Ray cluster in RAY_ADDRESS, or a local one; also writes units_parquet/)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Ray engine: model replicas "
                                           "(default: one per GPU, or one per CPU)."),
+    gpus_per_worker: Optional[float] = typer.Option(None, "--gpus-per-worker", min=0, help="Ray engine: GPU "
+                                                    "share of a replica, e.g. 0.25 packs 4 on a GPU "
+                                                    "(default: 1 on a cluster with GPUs, else 0)."),
 ) -> None:
     """Tag every sentence of the reports; write units, summary.csv, report.html and errors.jsonl."""
     from rich.console import Console
@@ -122,7 +125,8 @@ def tag(
             from .ray_engine import ReplicaPool, tag_paths_ray
 
             summary = tag_paths_ray(inputs, tagger, output, fmts, resume=resume, with_probs=probs,
-                                    pool=ReplicaPool(workers=workers), batch_size=batch_size)
+                                    pool=ReplicaPool(workers=workers, gpus_per_worker=gpus_per_worker),
+                                    batch_size=batch_size)
         else:
             with Progress(console=err) as progress:
                 summary = tag_paths(inputs, tagger, output, fmts, resume=resume, with_probs=probs, progress=progress)

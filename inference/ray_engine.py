@@ -33,11 +33,14 @@ PARQUET_DIR = "units_parquet"
 
 
 def file_rows(inputs: Iterable[str | Path]) -> list[dict]:
-    """One row per input file, in input order; inputs that are not files carry their error already."""
+    """One row per input file, in input order: the path as the plain engine reports it, the absolute path
+    a worker reads (its working directory may differ), or the error of an input that is not a file."""
     items = list(expand(inputs))
     ids = doc_ids([p for p in items if isinstance(p, Path)])
-    return [{"index": i, "path": item.path, "doc_id": "", "error": item.reason} if isinstance(item, ReadError)
-            else {"index": i, "path": str(item), "doc_id": ids[item], "error": ""} for i, item in enumerate(items)]
+    return [{"index": i, "path": item.path, "read": "", "doc_id": "", "error": item.reason}
+            if isinstance(item, ReadError) else
+            {"index": i, "path": str(item), "read": str(item.resolve()), "doc_id": ids[item], "error": ""}
+            for i, item in enumerate(items)]
 
 
 def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int, resume: bool) -> dict:
@@ -46,15 +49,15 @@ def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int,
     if row["error"]:
         return out
     try:
-        doc = read(row["path"], row["doc_id"], max_bytes)
+        doc = read(row["read"], row["doc_id"], max_bytes)
     except ReadError as e:
-        return {**out, "path": e.path, "error": e.reason}
+        return {**out, "error": e.reason}
     out.update(key=content_key(doc.doc_id, doc.text), dropped=len(doc.dropped))
     if resume and (Path(parts) / f"{out['key']}.jsonl").exists():
         return {**out, "resumed": True}
     units = segment(doc.text, doc.doc_id, max_unit_chars)
     for u in units:
-        u["file"] = str(doc.path)
+        u["file"] = row["path"]
     return {**out, "units": json.dumps(units, ensure_ascii=False)}
 
 

@@ -18,8 +18,11 @@ FORMATS = ("jsonl", "csv", "parquet")
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
-    return [str(EXAMPLES), str(tmp_path_factory.mktemp("none") / "missing.txt")]
+def inputs():
+    """Relative paths, as a user types them: outputs show them so, whatever a Ray worker's directory."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        yield [EXAMPLES.name, "no/such/report.txt"]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +83,9 @@ def test_govtag_tag_on_a_local_ray_cluster_matches_plain_tag(ray_cluster, tiny_m
     assert result.exit_code == 1, result.output  # the missing file, as with the plain engine
     assert "5 documents from 5 files" in result.output and "units_parquet/" in result.output
     assert len(assert_same_outputs(plain, out)) == 2  # 5 files over 2 replicas: 2 partitions
-    assert json.loads((out / "errors.jsonl").read_text(encoding="utf-8"))["path"].endswith("missing.txt")
+    assert json.loads((out / "errors.jsonl").read_text(encoding="utf-8"))["path"] == "no/such/report.txt"
+    first = json.loads((out / "units.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["file"].startswith("examples/")
     summary = tag_paths(inputs, Tagger.load(tiny_model), out, formats=FORMATS, resume=True)
     assert summary.resumed == 5  # the parts are the plain engine's: either engine resumes the other's run
     assert_same_outputs(plain, out)
