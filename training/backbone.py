@@ -1,9 +1,6 @@
 """Resolve a backbone config to a pretrained encoder and its tokenizer."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, BertTokenizerFast, PreTrainedModel
 
 from .config import REPO_ROOT, BackboneConfig
@@ -43,18 +40,17 @@ def keep_first_layers(encoder: PreTrainedModel, n: int) -> None:
 def tiny_vocabulary() -> list[str]:
     """Specials, ASCII and every character of the bundled seed data: enough for tests."""
     seeds = (REPO_ROOT / "labels" / "data" / "seeds.jsonl").read_text(encoding="utf-8")
-    chars = sorted({c for c in seeds if not c.isspace()} | set("0123456789abcdefghijklmnopqrstuvwxyz"))
-    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]
+    ascii_chars = "0123456789abcdefghijklmnopqrstuvwxyz"
+    chars = sorted({c for c in seeds if not c.isspace()} | set(ascii_chars))
+    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in ascii_chars)]
 
 
 def tiny_backbone(seed: int = 0):
     """A randomly initialised two-layer BERT with a character vocabulary, built on the fly."""
     import torch
 
-    with tempfile.TemporaryDirectory() as tmp:
-        vocab = Path(tmp) / "vocab.txt"
-        vocab.write_text("\n".join(tiny_vocabulary()) + "\n", encoding="utf-8")
-        tokenizer = BertTokenizerFast(vocab_file=str(vocab))
+    vocab = {piece: i for i, piece in enumerate(tiny_vocabulary())}
+    tokenizer = BertTokenizerFast(vocab=vocab)
     torch.manual_seed(seed)
     encoder = BertModel(BertConfig(vocab_size=len(tokenizer), **TINY_SIZE), add_pooling_layer=False)
     return encoder, tokenizer
