@@ -106,7 +106,9 @@ def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]
 
     paths = {"fp32": out / FP32}
     _replace_atomically(write_fp32, paths["fp32"])
-    if quantize:
+    if not quantize:
+        (out / INT8).unlink(missing_ok=True)  # an int8 file of an earlier export would be run instead
+    else:
         paths["int8"] = out / INT8
         logging.disable(logging.WARNING)  # "consider pre-processing": measured, it changes neither accuracy nor speed
         try:
@@ -119,12 +121,16 @@ def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]
 
 
 class OnnxSession:
-    """An ONNX Runtime session on MODEL/onnx/model.int8.onnx (or the fp32 file with `fp32=True`)."""
+    """An ONNX Runtime session on MODEL/onnx/model.int8.onnx, or on the fp32 file when there is no int8
+    one (`export-onnx --no-quantize`) or with `fp32=True`."""
 
-    def __init__(self, model_dir: str | Path, fp32: bool = False, threads: int = 0):
+    def __init__(self, model_dir: str | Path, fp32: bool | None = None, threads: int = 0):
         import onnxruntime as ort
 
-        self.path = Path(model_dir) / ONNX_DIR / (FP32 if fp32 else INT8)
+        folder = Path(model_dir) / ONNX_DIR
+        if fp32 is None:
+            fp32 = not (folder / INT8).exists()
+        self.path = folder / (FP32 if fp32 else INT8)
         if not self.path.exists():
             raise OnnxModelMissing(f"{self.path}: no ONNX export of this model; "
                                    f"run `govtag export-onnx --model {model_dir}` first")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import AutoTokenizer
 
 from labels.schema import TASKS
-from training.bundle import load_bundle, read_json
+from training.bundle import check_bundle, load_bundle, read_json
 from training.calibration import softmax
 from training.data import encode
 
@@ -24,7 +25,7 @@ class Tagger:
     def __init__(self, model, tokenizer, cfg, schema, temperature: dict | None = None,
                  batch_size: int | None = None, backend: str | None = None, device: str | None = None,
                  model_dir: str | Path | None = None):
-        self.model, self.tokenizer, self.cfg, self.schema = model.eval(), tokenizer, cfg, schema
+        self.model, self.tokenizer, self.cfg, self.schema = model, tokenizer, cfg, schema
         self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
         self.backend = backend or cfg.tag.backend
@@ -38,14 +39,19 @@ class Tagger:
                 raise ValueError("the onnx backend needs a model directory")
             self.session = OnnxSession(Path(model_dir))
         elif self.backend == "torch":
-            self.model.to(self.device)
+            self.model.eval().to(self.device)
         else:
             raise ValueError(f"backend must be torch or onnx, not {self.backend!r}")
 
     @classmethod
     def load(cls, model_dir: str | Path, threads: int = 0, **kwargs) -> "Tagger":
+        """The onnx backend reads only the tokenizer, config and schema: the weights are in the ONNX file."""
         set_threads(threads)
-        model, tokenizer, cfg, schema = load_bundle(model_dir)
+        cfg, schema = check_bundle(model_dir)
+        if (kwargs.get("backend") or cfg.tag.backend) == "onnx":
+            model, tokenizer = None, AutoTokenizer.from_pretrained(model_dir)
+        else:
+            model, tokenizer, cfg, schema = load_bundle(model_dir)
         temperature = read_json(model_dir, "calibration.json")
         return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, **kwargs)
 

@@ -5,7 +5,7 @@ import pytest
 
 from labels.schema import load_schema
 from training.config import load_config
-from training.data import (DataError, hashed_split, load_labeled, load_splits, read_units, split_units,
+from training.data import (DataError, drop_context, hashed_split, load_labeled, load_splits, read_units, split_units,
                            update_splits)
 
 SCHEMA = load_schema()
@@ -89,3 +89,15 @@ def test_malformed_lines_are_reported_with_file_and_line(tmp_path, line, message
                     encoding="utf-8")
     with pytest.raises(DataError, match=f"bad.jsonl:2: .*{message}"):
         read_units(path, SCHEMA)
+
+
+def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
+    units = [{"doc_id": "d", "seq": i, "text": f"句{i}", "section": "一、工作成效", "domain": "经济", "type": "achievement"}
+             for i in range(1000)]
+    dropped = drop_context(units, 0.3, seed=7)
+    blank = [u for u in dropped if u["section"] == ""]
+    assert 250 < len(blank) < 350
+    assert dropped == drop_context(units, 0.3, seed=7)
+    assert all(u["section"] == "一、工作成效" for u in units)  # the input is not changed
+    assert [(u["text"], u["domain"], u["type"]) for u in dropped] == [(u["text"], u["domain"], u["type"]) for u in units]
+    assert drop_context(units, 0.0, seed=7) is units

@@ -73,3 +73,18 @@ def test_missing_export_names_the_command(tiny_model, tmp_path):
     result = CliRunner().invoke(app, ["tag", str(REPO / "examples"), "-m", str(tiny_model), "--backend", "onnx",
                                       "-o", str(tmp_path)])
     assert result.exit_code == 2 and "govtag export-onnx" in result.output
+
+
+def test_onnx_tagger_does_not_load_the_torch_weights(exported):
+    assert Tagger.load(exported, backend="onnx").model is None
+
+
+def test_fp32_only_export_replaces_a_stale_int8_file_and_is_used(exported, seed_units, torch_logits, tmp_path):
+    model_dir = tmp_path / "fp32"
+    shutil.copytree(exported, model_dir)
+    result = CliRunner().invoke(app, ["export-onnx", "--model", str(model_dir), "--no-quantize"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (model_dir / "onnx").iterdir()) == ["model.onnx"]
+    tagger = Tagger.load(model_dir, backend="onnx", batch_size=16)
+    assert tagger.session.path.name == "model.onnx"
+    np.testing.assert_allclose(tagger.logits(seed_units)["type"], torch_logits["type"], atol=1e-4)

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from inference.cli import app
 from inference.tagger import Tagger
-from training.train import train
+from training.train import build_model, train
 
 
 class KillAfterFirstEpoch(TrainerCallback):
@@ -54,3 +54,15 @@ def test_train_command_reports_bad_config(tmp_path):
     result = CliRunner().invoke(app, ["train", "-c", str(bad), "-o", str(tmp_path / "m")])
     assert result.exit_code == 2
     assert "unknown key" in result.output and "bad.yaml" in result.output
+
+
+def test_freeze_layers_leaves_embeddings_and_lower_layers_untrained(tiny_config, seed_units):
+    from labels.schema import load_schema
+
+    cfg = copy.deepcopy(tiny_config)
+    cfg.train.freeze_layers = 1
+    model, _ = build_model(cfg, seed_units, load_schema())
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert not any(n.startswith(("encoder.embeddings.", "encoder.encoder.layer.0.")) for n in trainable)
+    assert any(n.startswith("encoder.encoder.layer.1.") for n in trainable)
+    assert any(not n.startswith("encoder.") for n in trainable)

@@ -42,9 +42,11 @@ class TrainConfig:
     head_learning_rate: float = 1e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    freeze_embeddings: bool = True
+    freeze_embeddings: bool = True  # the word embeddings
+    freeze_layers: int = 0  # > 0: also all embeddings and the first N encoder layers (no backward through them)
     class_weights: str = "sqrt_inverse"  # none | inverse | sqrt_inverse
     early_stopping_patience: int = 2
+    context_dropout: float = 0.0  # share of training units shown without their heading path (web excerpts have none)
     seed: int = 42
     # group_by_length (less padding) | random (the same global batches for any number of DDP processes)
     sampling: str = "group_by_length"

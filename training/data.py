@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 import yaml
 
 from labels.schema import TASKS, Schema
@@ -154,6 +155,15 @@ def context(section: str, chars: int) -> str:
     top, _, rest = section.partition(" > ")
     head = top[:chars // 3]
     return f"{head} … {rest[-(chars - len(head) - 3):]}" if rest else top[:chars]
+
+
+def drop_context(units: list[dict], share: float, seed: int) -> list[dict]:
+    """Copies of a fixed random `share` of the units with an empty heading path, as units of an excerpt
+    copied from a web page have; the labels stay, the others are returned as they are."""
+    if share <= 0:
+        return units
+    drop = np.random.default_rng(seed).random(len(units)) < share
+    return [{**u, "section": ""} if d else u for u, d in zip(units, drop)]
 
 
 def encode(tokenizer, texts: list[str], sections: list[str], max_length: int, section_chars: int) -> dict:

@@ -16,7 +16,7 @@ from labels.schema import TASKS, load_schema
 from .backbone import load_backbone
 from .bundle import save_bundle
 from .config import Config
-from .data import label_counts, load_labeled, load_splits, split_units, to_dataset
+from .data import drop_context, label_counts, load_labeled, load_splits, split_units, to_dataset
 from .distributed import threads_per_process
 from .model import GovTagModel, class_weights
 from .model_card import model_card
@@ -39,6 +39,9 @@ def build_model(cfg: Config, train_units: list[dict], schema):
     encoder, tokenizer = load_backbone(cfg.backbone, seed=cfg.train.seed)
     if cfg.train.freeze_embeddings:
         encoder.get_input_embeddings().weight.requires_grad_(False)
+    if cfg.train.freeze_layers:
+        for module in (encoder.embeddings, *encoder.encoder.layer[:cfg.train.freeze_layers]):
+            module.requires_grad_(False)
     weights = {t: class_weights(label_counts(train_units, schema, t), cfg.train.class_weights) for t in TASKS}
     model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
                         dropout=cfg.model.dropout, domain_weights=weights["domain"], type_weights=weights["type"])
@@ -98,7 +101,8 @@ def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None, 
     checkpoint_dir = out_dir.with_name(out_dir.name + ".checkpoints")
     trainer = Trainer(
         model=model, args=training_arguments(cfg, checkpoint_dir),
-        train_dataset=to_dataset(splits["train"], **prepare), eval_dataset=to_dataset(dev, **prepare),
+        train_dataset=to_dataset(drop_context(splits["train"], cfg.train.context_dropout, cfg.train.seed), **prepare),
+        eval_dataset=to_dataset(dev, **prepare),
         data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=macro_f1_metrics,
         optimizers=(optimizer_for(model, cfg), None),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.train.early_stopping_patience),
