@@ -1,0 +1,73 @@
+"""The labeled-data `govtag` commands: import and the data group."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from inference.cli_common import CONFIG_OPTION, fail
+
+labels_app = typer.Typer()
+data_app = typer.Typer(help="The labeled corpus: statistics and document splits.", no_args_is_help=True)
+labels_app.add_typer(data_app, name="data")
+
+
+@labels_app.command("import")
+def import_labels(
+    files: list[Path] = typer.Argument(..., metavar="FILE...", help="Label Studio .json, doccano .jsonl or review .csv."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
+    splits: Optional[Path] = typer.Option(None, "--splits", help="Splits file (default: from the config)."),
+    annotator: Optional[str] = typer.Option(None, "--annotator", help="Annotator for rows that do not name one."),
+    config: Optional[Path] = CONFIG_OPTION,
+) -> None:
+    """Validate corrected labels and merge them into DATA/imported/; nothing is written if any row is bad."""
+    from labels.imports import ImportFailed, merge
+    from labels.schema import load_schema
+    from training.config import DEFAULT_CONFIG, load_config
+    from training.data import DataError
+
+    cfg = load_config(config or DEFAULT_CONFIG)
+    try:
+        r = merge(files, data or cfg.resolve(cfg.data.dir), splits or cfg.resolve(cfg.data.splits),
+                  load_schema(), annotator)
+    except ImportFailed as e:
+        for line in e.errors:
+            typer.secho(line, fg="red", err=True)
+        fail(f"{len(e.errors)} problem(s); nothing was imported")
+    except DataError as e:
+        fail(str(e))
+    typer.echo(f"{r.units} units imported ({r.changed} with a new label, {r.new_units} not in the data before, "
+               f"{r.replaced_imports} replacing earlier imports, {r.duplicates} duplicate rows, "
+               f"{r.skipped} unannotated tasks skipped) → {r.path or 'nothing written'}")
+    if r.new_documents:
+        typer.echo(f"{len(r.new_documents)} new document(s) added to the splits file")
+
+
+@data_app.command("stats")
+def data_stats(
+    config: Optional[Path] = CONFIG_OPTION,
+    data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
+) -> None:
+    """Counts per split × domain × type, and per source."""
+    from labels.corpus import corpus_tables
+    from training.config import DEFAULT_CONFIG, load_config
+
+    cfg = load_config(config or DEFAULT_CONFIG)
+    typer.echo(corpus_tables(data or cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits)))
+
+
+@data_app.command("split")
+def data_split(config: Optional[Path] = CONFIG_OPTION) -> None:
+    """Add documents that are not yet in the splits file; existing assignments never move."""
+    from labels.schema import load_schema
+    from training.config import DEFAULT_CONFIG, load_config
+    from training.data import load_labeled, load_splits, update_splits
+
+    cfg = load_config(config or DEFAULT_CONFIG)
+    path = cfg.resolve(cfg.data.splits)
+    before = len(load_splits(path))
+    docs = {str(u["doc_id"]) for u in load_labeled(cfg.resolve(cfg.data.dir), load_schema())}
+    after = update_splits(path, docs)
+    typer.echo(f"{path}: {len(after) - before} new document(s), {len(after)} in all")
+
