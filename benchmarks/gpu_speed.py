@@ -10,13 +10,13 @@ machine. The tokenizer is the tiny test backbone's character vocabulary: one tok
 character, a little longer than the real XLM-R pieces, so the rates are if anything conservative.
 The units are the seed units repeated --repeat times.
 
-(a) pipeline — a `transformers.Pipeline` (tokenize unit + heading context → encoder → pooling → heads),
-    one unit per call, fp32: what a user of `transformers` would write;
+(a) pipeline — the plain `transformers.Pipeline` of benchmarks/plain_pipeline.py, one unit per call,
+    fp32: what a user of `transformers` would write;
 (b) govtag `Tagger` with autocast off (fp32): length-sorted batches, dynamic padding, inference_mode,
     logits fetched from the GPU once at the end; at each of --batch-sizes;
 (c) govtag `Tagger` on a GPU: the same plus bf16 autocast (fp16 on GPUs without bf16);
 (d) as `govtag tag` runs it: (c) called once per document (the pipeline tags document by document, so
-    a batch never spans two), at tag.gpu_batch_size (256, the GPU default; tag.batch_size is 64).
+    a batch never spans two), at tag.gpu_batch_size (256, the GPU default; tag.batch_size, 16, is for CPUs).
 The last line gives the rate of tokenizing alone (CPU): no batched path can beat it.
 """
 from __future__ import annotations
@@ -34,10 +34,11 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.plain_pipeline import plain_pipeline  # noqa: E402
 from inference.tagger import Tagger  # noqa: E402
 from labels.schema import TASKS, load_schema  # noqa: E402
 from training.config import Config  # noqa: E402
-from training.data import context, encode  # noqa: E402
+from training.data import encode  # noqa: E402
 from training.model import GovTagModel  # noqa: E402
 
 
@@ -60,25 +61,8 @@ def char_tokenizer():
 
 
 def pipeline_labels(model: GovTagModel, tokenizer, cfg: Config, units: list[dict], device: str) -> list[tuple]:
-    """(a): a `transformers.Pipeline` subclass, called one unit at a time."""
-    from transformers import Pipeline
-
-    class GovTagPipeline(Pipeline):
-        def _sanitize_parameters(self, **kwargs):
-            return {}, {}, {}
-
-        def preprocess(self, unit: dict):
-            return self.tokenizer(unit["text"], context(unit.get("section") or "", cfg.model.section_chars),
-                                  truncation=True, max_length=cfg.model.max_length, return_tensors="pt")
-
-        def _forward(self, inputs):
-            return model(**inputs)
-
-        def postprocess(self, outputs):
-            return tuple(int(outputs[f"{t}_logits"][0].argmax()) for t in TASKS)
-
-    pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=torch.device(device))
-    model.to(device)
+    """(a): the plain pipeline, called one unit at a time."""
+    pipe = plain_pipeline(model, tokenizer, cfg, device)
     return [pipe(u) for u in units]
 
 

@@ -6,12 +6,10 @@
 Speed mode tags one corpus (the seed reports in examples/, segmented as `govtag tag` does, repeated
 --repeat times) three ways, each in a fresh subprocess so peak RSS is that path's alone:
 
-(a) pipeline — what a user of `transformers` would write. The model has two heads, so it cannot be
-    wrapped as a text-classification pipeline; the nearest plain code is a small `transformers.Pipeline`
-    subclass (tokenize the unit with its heading context → encoder → mean pooling → both heads),
-    called one unit at a time. Same weights and inputs as (b); chosen over "feature-extraction" because
-    that pipeline cannot take the (text, heading context) pair the model is trained on.
-(b) torch — `Tagger` with the torch backend: length-sorted batches of 64, dynamic padding, inference_mode.
+(a) pipeline — what a user of `transformers` would write: the `transformers.Pipeline` subclass of
+    benchmarks/plain_pipeline.py, called one unit at a time, with the same weights and inputs as (b).
+(b) torch — `Tagger` with the torch backend: length-sorted batches (--batch-size, default the model's
+    tag.batch_size), dynamic padding, inference_mode.
 (c) onnx int8 — `Tagger` with the onnx backend on MODEL/onnx/model.int8.onnx (exported here if missing).
 
 It prints one Markdown table: units/s, speed-up over (a), peak RSS, agreement with (b) (% of units with
@@ -36,8 +34,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-PATHS = {"pipeline": "(a) transformers pipeline, 1 unit/call", "torch": "(b) govtag torch, batch 64",
-         "onnx": "(c) govtag ONNX int8, batch 64"}
+PATHS = {"pipeline": "(a) transformers pipeline, 1 unit/call", "torch": "(b) govtag torch, batch {}",
+         "onnx": "(c) govtag ONNX int8, batch {}"}
 
 
 def peak_rss_mb() -> float:
@@ -66,32 +64,14 @@ def best_of(rounds: int, predict, units: list[dict]) -> tuple[list, float]:
 
 
 def pipeline_predictor(model_dir: str):
-    """(a): a `transformers.Pipeline` subclass, called one unit at a time."""
-    from transformers import Pipeline
-
+    """(a): the plain pipeline, called one unit at a time."""
+    from benchmarks.plain_pipeline import plain_pipeline
+    from labels.schema import TASKS
     from training.bundle import load_bundle
-    from training.data import context
 
     model, tokenizer, cfg, schema = load_bundle(model_dir)
-
-    class GovTagPipeline(Pipeline):
-        def _sanitize_parameters(self, **kwargs):
-            return {}, {}, {}
-
-        def preprocess(self, unit: dict):
-            return self.tokenizer(unit["text"], context(unit.get("section") or "", cfg.model.section_chars),
-                                  truncation=True, max_length=cfg.model.max_length, return_tensors="pt")
-
-        def _forward(self, inputs):
-            hidden = self.model(**inputs).last_hidden_state
-            pooled = model.pool(hidden, inputs["attention_mask"])
-            return {"domain": model.domain_head(pooled)[0], "type": model.type_head(pooled)[0]}
-
-        def postprocess(self, outputs):
-            return [schema.labels(t)[int(outputs[t].argmax())] for t in ("domain", "type")]
-
-    pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=-1)
-    return lambda units: [pipe(u) for u in units]
+    pipe = plain_pipeline(model, tokenizer, cfg)
+    return lambda units: [[schema.labels(t)[i] for t, i in zip(TASKS, pipe(u))] for u in units]
 
 
 def worker(args) -> None:
@@ -159,7 +139,7 @@ def speed(args) -> None:
         f1 = [f"{macro_f1(r['data'], t):.3f}" if "data" in r else "–" for t in (0, 1)]
         if kind == "onnx":
             f1 = [f"{f} ({100 * (macro_f1(r['data'], t) - macro_f1(ref['data'], t)):+.1f} pt)" for t, f in enumerate(f1)]
-        print(f"| {PATHS[kind]} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
+        print(f"| {PATHS[kind].format(args.batch_size)} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
               f"| {100 * same:.1f}% | {f1[0]} | {f1[1]} |")
     same = sum(a == b for a, b in zip(results["onnx"]["data"]["pred"], ref["data"]["pred"])) / len(ref["data"]["pred"])
     print(f"\nOn `{args.data}`, (c) gives the same domain and type as (b) for {100 * same:.1f}% of units.")
@@ -201,7 +181,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="Repeat the seed corpus N times.")
     parser.add_argument("--data", default=str(REPO / "labels" / "data" / "seeds.jsonl"), help="Labeled JSONL for macro-F1.")
     parser.add_argument("--threads", type=int, default=physical_cores())
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, help="Batch size of (b) and (c) (default: the model's tag.batch_size).")
     parser.add_argument("--rounds", type=int, default=3, help="Timed passes per path; the fastest counts.")
     parser.add_argument("--memory-scaling", action="store_true")
     parser.add_argument("--reports", default="10,100", help="Corpus sizes (number of reports) for --memory-scaling.")
@@ -210,6 +190,10 @@ def main() -> None:
     parser.add_argument("--units", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.batch_size is None:
+        from training.bundle import check_bundle
+
+        args.batch_size = check_bundle(args.model)[0].tag.batch_size
     if args.worker == "scale":
         scale_worker(args)
     elif args.worker:

@@ -65,6 +65,19 @@ def test_the_bootstrap_is_paired_and_reproducible():
     assert low <= a["type_accuracy"]["delta"] <= high
 
 
+def test_the_bootstrap_resamples_whole_documents():
+    gold = np.arange(300) % 4
+    new = gold.copy()
+    new[:30] = (new[:30] + 1) % 4  # every unit of one report in ten broken
+    docs = [f"report{i // 30}" for i in range(300)]
+    by_unit = paired_bootstrap(both(gold), both(gold), both(new), SIZES)
+    by_doc = paired_bootstrap(both(gold), both(gold), both(new), SIZES, docs=docs)
+    assert by_doc["type_accuracy"]["delta"] == by_unit["type_accuracy"]["delta"] == -0.1
+    # drawn without that report about a third of the time: the difference may be no difference at all
+    assert by_doc["type_accuracy"]["ci"][1] == 0 and by_unit["type_accuracy"]["ci"][1] < -0.05
+    assert decide(by_doc)[0] and not decide(by_unit)[0]
+
+
 def test_changed_units_say_what_was_fixed_and_what_broke():
     units = [{"doc_id": "d", "seq": i, "text": str(i), "domain": "民生", "type": "plan"} for i in range(3)]
     d, t = SCHEMA.domain.index("民生"), SCHEMA.type.index("plan")

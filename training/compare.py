@@ -1,7 +1,9 @@
 """`govtag compare OLD NEW`: both models on the same gold units, paired bootstrap, changed units, promotion.
 
-The bootstrap resamples units with replacement (1000 times, fixed seed); OLD and NEW are scored on the
-same resample each time, so the 95% interval is that of the paired difference NEW − OLD.
+The bootstrap resamples documents with replacement (1000 times, fixed seed), each drawn document
+bringing all its units: units of one report are not independent, and resampling them one by one would
+give too narrow an interval. OLD and NEW are scored on the same resample each time, so the 95% interval
+is that of the paired difference NEW − OLD.
 """
 from __future__ import annotations
 
@@ -44,13 +46,17 @@ def all_metrics(gold: dict, pred: dict, sizes: dict, weights: np.ndarray) -> dic
 
 
 def paired_bootstrap(gold: dict, old: dict, new: dict, sizes: dict, resamples: int = RESAMPLES,
-                     seed: int = SEED) -> dict[str, dict]:
+                     seed: int = SEED, docs: list | None = None) -> dict[str, dict]:
     """Per metric: OLD, NEW, NEW − OLD on all units, and the 95% interval of NEW − OLD over resamples.
 
-    gold/old/new map each task to an array of class indices, one per unit; sizes to the class count."""
+    gold/old/new map each task to an array of class indices, one per unit; sizes to the class count;
+    docs gives each unit's document (default: every unit its own)."""
     n = len(gold[TASKS[0]])
     point = np.ones((1, n))
-    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=resamples).astype(float)
+    doc_of = np.unique(np.asarray(docs if docs is not None else np.arange(n), dtype=str), return_inverse=True)[1]
+    n_docs = int(doc_of.max()) + 1 if n else 0
+    drawn = np.random.default_rng(seed).multinomial(n_docs, np.full(n_docs, 1 / n_docs), size=resamples)
+    weights = drawn[:, doc_of].astype(float)  # a unit counts as often as its document was drawn
     base_old, base_new = all_metrics(gold, old, sizes, point), all_metrics(gold, new, sizes, point)
     boot_old, boot_new = all_metrics(gold, old, sizes, weights), all_metrics(gold, new, sizes, weights)
     out = {}
@@ -105,7 +111,7 @@ def compare_models(old_dir: str | Path, new_dir: str | Path, units: list[dict],
     pred = {side: {t: p.argmax(-1) for t, p in tagger.probabilities(units).items()} for side, tagger in taggers.items()}
     gold = {t: np.array([schema.labels(t).index(u[t]) for u in units]) for t in TASKS}
     sizes = {t: len(schema.labels(t)) for t in TASKS}
-    metrics = paired_bootstrap(gold, pred["old"], pred["new"], sizes, resamples, seed)
+    metrics = paired_bootstrap(gold, pred["old"], pred["new"], sizes, resamples, seed, [u["doc_id"] for u in units])
     promote, reason = decide(metrics)
     return {"old": str(old_dir), "new": str(new_dir), "n": len(units), "resamples": resamples, "seed": seed,
             "metrics": metrics, "rule": RULE, "promote": promote, "reason": reason,

@@ -57,7 +57,7 @@ class TrainConfig:
 
 @dataclass
 class TagConfig:
-    batch_size: int = 64
+    batch_size: int = 16  # CPU: measured faster than 64 (less padding, batches fit in cache)
     gpu_batch_size: int = 256  # used instead of batch_size on a CUDA device
     review_threshold: float = 0.6
     backend: str = "torch"  # torch | onnx

@@ -124,10 +124,12 @@ def update_splits(path: str | Path, doc_ids: Iterable[str]) -> dict[str, str]:
     splits = load_splits(path)
     for doc in sorted(set(doc_ids) - set(splits)):
         splits[doc] = hashed_split(doc)
+    from inference.atomic import atomic_write
+
     grouped = {s: sorted(d for d, sp in splits.items() if sp == s) for s in SPLITS}
-    Path(path).write_text("# Fixed document splits: a document never crosses splits. "
-                          "New documents are added by `govtag data split`.\n"
-                          + yaml.safe_dump(grouped, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with atomic_write(path) as f:
+        f.write("# Fixed document splits: a document never crosses splits. New documents are added by "
+                "`govtag data split`.\n" + yaml.safe_dump(grouped, allow_unicode=True, sort_keys=False))
     return splits
 
 

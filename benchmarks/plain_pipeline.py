@@ -1,0 +1,39 @@
+"""The plain `transformers` code the speed benchmarks measure govtag against.
+
+The model has two heads, so it cannot be wrapped as a text-classification pipeline; the nearest plain
+code is a small `transformers.Pipeline` subclass (tokenize the unit with its heading context → encoder →
+pooling → both heads), called one unit at a time. "feature-extraction" would not do: it cannot take the
+(text, heading context) pair the model is trained on.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from transformers import Pipeline
+
+from labels.schema import TASKS
+from training.config import Config
+from training.data import context
+from training.model import GovTagModel
+
+
+def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cpu") -> Callable[[dict], tuple]:
+    """A function unit → (domain index, type index), running a `transformers.Pipeline` per call."""
+
+    class GovTagPipeline(Pipeline):
+        def _sanitize_parameters(self, **kwargs):
+            return {}, {}, {}
+
+        def preprocess(self, unit: dict):
+            return self.tokenizer(unit["text"], context(unit.get("section") or "", cfg.model.section_chars),
+                                  truncation=True, max_length=cfg.model.max_length, return_tensors="pt")
+
+        def _forward(self, inputs):
+            return model(**inputs)
+
+        def postprocess(self, outputs):
+            return tuple(int(outputs[f"{t}_logits"][0].argmax()) for t in TASKS)
+
+    model.eval().to(device)
+    return GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=torch.device(device))

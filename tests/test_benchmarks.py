@@ -1,0 +1,49 @@
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.plain_pipeline import plain_pipeline
+from inference.tagger import Tagger
+from labels.schema import TASKS
+from training.bundle import load_bundle
+from tests.conftest import REPO
+
+
+def test_plain_pipeline_gives_the_taggers_labels(tiny_model, seed_units):
+    model, tokenizer, cfg, schema = load_bundle(tiny_model)
+    pipe = plain_pipeline(model, tokenizer, cfg)
+    units = seed_units[:60]
+    expected = [tuple(schema.labels(t).index(r[t]) for t in TASKS) for r in Tagger.load(tiny_model).predict(units)]
+    assert [pipe(u) for u in units] == expected
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    rows = [line.strip("|").split("|") for line in output.splitlines() if re.match(r"\| \([abcd]\)", line)]
+    return {cells[0].strip()[:3]: [c.strip() for c in cells[1:]] for cells in rows}
+
+
+def test_tagging_speed_prints_the_three_paths(tiny_model, tmp_path):
+    model_dir = tmp_path / "tiny"
+    shutil.copytree(tiny_model, model_dir)
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "tagging_speed.py"), "--model", str(model_dir),
+                          "--rounds", "1", "--batch-size", "8"], capture_output=True, text=True, check=True).stdout
+    rows = table_rows(out)
+    assert list(rows) == ["(a)", "(b)", "(c)"]
+    assert rows["(b)"][3] == "100.0%"
+    # the pipeline computes what the batched path does, up to padding noise on the tiny model's near-ties
+    assert float(rows["(a)"][3].rstrip("%")) >= 98
+    assert "batch 8" in out
+    assert (model_dir / "onnx" / "model.int8.onnx").exists()
+
+
+@pytest.mark.slow
+def test_gpu_speed_runs_on_a_cpu():
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_speed.py"), "--device", "cpu", "--repeat", "1",
+                          "--pipeline-units", "40", "--batch-sizes", "16"], capture_output=True, text=True,
+                         check=True).stdout
+    rows = table_rows(out)
+    assert list(rows) == ["(a)", "(b)", "(d)"]
+    assert float(rows["(b)"][-1].rstrip("%")) >= 98
