@@ -133,7 +133,10 @@ def compare(
                   f"old {c['old']['domain']}/{c['old']['type']} new {c['new']['domain']}/{c['new']['type']} "
                   f"{c['text'][:40]}", markup=False, soft_wrap=True)
     if report:
-        report.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        from inference.atomic import atomic_write
+
+        with atomic_write(report) as f:
+            f.write(json.dumps(result, ensure_ascii=False, indent=2))
     out.print(f"rule: {result['rule']}\n{result['reason']}", markup=False)
     if promote:
         if not result["promote"]:

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import yaml
 
+from inference.atomic import atomic_write
 from labels.schema import TASKS, Schema
 
 SPLITS = ("train", "dev", "test")
@@ -124,8 +125,6 @@ def update_splits(path: str | Path, doc_ids: Iterable[str]) -> dict[str, str]:
     splits = load_splits(path)
     for doc in sorted(set(doc_ids) - set(splits)):
         splits[doc] = hashed_split(doc)
-    from inference.atomic import atomic_write
-
     grouped = {s: sorted(d for d, sp in splits.items() if sp == s) for s in SPLITS}
     with atomic_write(path) as f:
         f.write("# Fixed document splits: a document never crosses splits. New documents are added by "

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from inference.atomic import atomic_write  # noqa: E402
 from labels.schema import TASKS, Schema  # noqa: E402
 
 
@@ -78,11 +79,13 @@ def write_report(out: Path, result: dict, documents: dict[str, dict], cases: lis
               "|---|---|---|---|---|---|"]
     lines += [f"| {c['task']} | {c['gold']} | {c['pred']} | {c['score']:.2f} | {c['section'][-30:]} | {c['text'][:80]} |"
               for c in cases]
-    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (out / "metrics.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    with (out / "bad_cases.jsonl").open("w", encoding="utf-8") as f:
+    with atomic_write(out / "report.md") as f:
+        f.write("\n".join(lines) + "\n")
+    with atomic_write(out / "metrics.json") as f:
+        f.write(json.dumps(result, ensure_ascii=False, indent=2))
+    with atomic_write(out / "bad_cases.jsonl") as f:
         f.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in cases)
-    with (out / "per_document.csv").open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
+    with atomic_write(out / "per_document.csv", encoding="utf-8-sig") as f:
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(["doc_id", "n", *(f"{t}_accuracy" for t in TASKS)])
         w.writerows([doc, d["n"], *(d[f"{t}_accuracy"] for t in TASKS)] for doc, d in documents.items())
