@@ -9,7 +9,7 @@ import typer
 from labels.cli import labels_app
 from training.cli import training_app
 
-from .cli_common import CONFIG_OPTION, fail
+from .cli_common import CONFIG_OPTION, fail, load_config_or_fail
 
 app = typer.Typer(
     help="Tag Chinese government work reports: governance domain × statement type per sentence.",
@@ -34,13 +34,11 @@ def segment(
     from rich.progress import Progress
     from rich.table import Table
 
-    from training.config import DEFAULT_CONFIG, load_config
-
     from .atomic import atomic_write
     from .read import ReadError, expand, read_all
     from .segment import segment as split_units
 
-    cfg = load_config(config or DEFAULT_CONFIG).segment
+    cfg = load_config_or_fail(config).segment
     max_bytes = int((cfg.max_file_mb if max_file_mb is None else max_file_mb) * 1e6)
     limit = cfg.max_unit_chars if max_unit_chars is None else max_unit_chars
     err, out = Console(stderr=True, highlight=False), Console(highlight=False)
@@ -84,7 +82,7 @@ def tag(
     resume: bool = typer.Option(False, "--resume", help="Skip documents an interrupted run already tagged."),
     probs: bool = typer.Option(False, "--probs", help="Add the full probabilities of both heads to units.jsonl."),
     backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Units per forward pass."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Units per forward pass."),
     engine: str = typer.Option("plain", "--engine", help="plain (this process) or ray (a pool of model replicas "
                                "on the Ray cluster in RAY_ADDRESS, or a local one; also writes units_parquet/)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Ray engine: model replicas "
@@ -97,18 +95,25 @@ def tag(
     from rich.console import Console
     from rich.progress import Progress
 
+    from importlib.util import find_spec
+
     from training.bundle import ModelDirError
     from training.registry import default_model_dir
-
-    from importlib.util import find_spec
 
     from .pipeline import tag_paths
     from .tagger import Tagger
 
     if engine not in ("plain", "ray"):
         fail(f"--engine must be plain or ray, not {engine!r}")
+    if backend not in (None, "torch", "onnx"):
+        fail(f"--backend must be torch or onnx, not {backend!r}")
+    if output.exists() and not output.is_dir():
+        fail(f"{output}: is a file; -o/--output must be a directory (it gets units, summary.csv, report.html …)")
     if engine == "ray" and find_spec("ray") is None:
         fail("--engine ray needs Ray: pip install -e '.[ray]'")
+    if model is None and not default_model_dir().exists():
+        fail(f"no model at {default_model_dir()}: train the default with `make run` (or `govtag train -o "
+             "models/default`), or pass --model DIR")
     err = Console(stderr=True, highlight=False)
     try:  # the ray engine's driver only names the model and writes the outputs: keep it off the GPU
         tagger = Tagger.load(model or default_model_dir(), backend=backend, batch_size=batch_size,
@@ -123,6 +128,8 @@ def tag(
             summary = tag_paths_ray(inputs, tagger, output, fmts, resume=resume, with_probs=probs,
                                     pool=ReplicaPool(workers=workers, gpus_per_worker=gpus_per_worker),
                                     batch_size=batch_size)
+            for e in summary.errors:  # the plain engine prints these as it goes
+                err.print(f"error: {e['path']}: {e['error']}", style="red", markup=False, soft_wrap=True)
         else:
             with Progress(console=err) as progress:
                 summary = tag_paths(inputs, tagger, output, fmts, resume=resume, with_probs=probs, progress=progress)
@@ -150,14 +157,19 @@ def export_onnx(
     """Export the model to MODEL/onnx/ for `--backend onnx`: fp32 and int8 (dynamic quantization)."""
     from training.bundle import ModelDirError
 
-    from .onnx_export import export_onnx as run_export
+    from .onnx_export import INT8, ONNX_DIR, export_onnx as run_export
 
+    stale = model / ONNX_DIR / INT8
+    remove_stale = not quantize and stale.exists()
     try:
         paths = run_export(model, quantize=quantize)
     except ModelDirError as e:
         fail(str(e))
     for kind, path in paths.items():
         typer.echo(f"{kind}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    if remove_stale:
+        typer.echo(f"removed {stale}: it is from an earlier export, and `--backend onnx` runs the int8 file "
+                   "when there is one")
 
 
 @app.command()
@@ -169,16 +181,16 @@ def review(
 ) -> None:
     """Pick the units most worth a human look; export Label Studio tasks, doccano JSONL and a CSV."""
     from labels.schema import load_schema
-    from training.config import DEFAULT_CONFIG, load_config
 
     from .review import read_tagged, select, tagging_model, write_tasks
 
+    cfg = load_config_or_fail(config)
     try:
         units = read_tagged(tagged)
     except (FileNotFoundError, ValueError) as e:
         fail(str(e))
     schema = load_schema()
-    chosen = select(units, schema, load_config(config or DEFAULT_CONFIG).review, n)
+    chosen = select(units, schema, cfg.review, n)
     paths = write_tasks(chosen, output, schema, model=tagging_model(tagged))
     docs = len({u["doc_id"] for u in chosen})
     typer.echo(f"{len(chosen)} of {len(units)} units from {docs} documents → " + ", ".join(str(p) for p in paths))

@@ -31,6 +31,7 @@ def write_csv(path: Path, rows: Iterable[dict], columns: tuple[str, ...] | list[
 def write_xlsx(path: Path, rows: Iterable[dict], columns: tuple[str, ...] | list[str] = COLUMNS) -> None:
     """One sheet, frozen header row, filters on every column; streamed (write-only workbook)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
@@ -41,7 +42,11 @@ def write_xlsx(path: Path, rows: Iterable[dict], columns: tuple[str, ...] | list
     ws.append(list(columns))
     n = 0
     for r in rows:
-        ws.append([r.get(c) for c in columns])
+        cells = [WriteOnlyCell(ws, r.get(c)) for c in columns]
+        for cell in cells:
+            if cell.data_type == "f":  # report text that starts with "=" is text, not a formula
+                cell.data_type = "s"
+        ws.append(cells)
         n += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n + 1}"
     with atomic_write(path, mode="wb") as f:

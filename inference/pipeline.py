@@ -48,14 +48,19 @@ def model_fingerprint(tagger: Tagger) -> dict:
             "weights": [stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend}
 
 
-def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool) -> Path:
-    """The parts directory; a resumed run must use the model the parts were made with."""
+def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool = False) -> Path:
+    """The parts directory; a resumed run must use the model, backend and --probs the parts were made with."""
     parts = out_dir / PARTS
     manifest = parts / "manifest.json"
-    fingerprint = model_fingerprint(tagger)
+    fingerprint = {**model_fingerprint(tagger), "probs": with_probs}
     if resume and manifest.exists():
-        if json.loads(manifest.read_text(encoding="utf-8")) != fingerprint:
-            raise ValueError(f"{out_dir}: the interrupted run used another model; run without --resume")
+        before = json.loads(manifest.read_text(encoding="utf-8"))
+        changed = [k for k in fingerprint if before.get(k) != fingerprint[k]]
+        if changed:
+            what = {"model": "another model", "weights": "other weights", "backend": f"backend {before.get('backend')}",
+                    "probs": "--probs" if before.get("probs") else "no --probs"}
+            raise ValueError(f"{out_dir}: the interrupted run used {', '.join(what[k] for k in changed)}; "
+                             "resume with the same settings, or run without --resume")
     else:
         shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir(parents=True, exist_ok=True)
@@ -86,7 +91,7 @@ def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, sum
             summary.failed += 1
             summary.errors.append({"path": doc.path, "error": doc.reason})
             if progress:
-                progress.console.print(f"[red]error[/red] {doc.path}: {doc.reason}")
+                progress.console.print(f"error: {doc.path}: {doc.reason}", style="red", markup=False, soft_wrap=True)
             continue
         part = parts / f"{content_key(doc.doc_id, doc.text)}.jsonl"
         done.append(part)
@@ -134,7 +139,7 @@ def tag_paths(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | Path,
     start = time.perf_counter()
     out_dir = Path(out_dir)
     summary = RunSummary()
-    parts = prepare_parts(out_dir, tagger, resume)
+    parts = prepare_parts(out_dir, tagger, resume, with_probs)
     done = tag_documents(inputs, tagger, parts, summary, resume, with_probs, progress)
     write_all(out_dir, done, tagger, formats, summary)
     summary.seconds = round(time.perf_counter() - start, 2)

@@ -156,7 +156,7 @@ def tag_paths_ray(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | P
     start = time.perf_counter()
     out_dir = Path(out_dir).resolve()
     summary = RunSummary()
-    parts = prepare_parts(out_dir, tagger, resume)
+    parts = prepare_parts(out_dir, tagger, resume, with_probs)
     shutil.rmtree(out_dir / PARQUET_DIR, ignore_errors=True)
     rows = file_rows(inputs)
     summary.files = len(rows)

@@ -66,6 +66,8 @@ def expand(inputs: Iterable[str | Path]) -> Iterator[Path | ReadError]:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            if not found:
+                yield ReadError(p, f"no reports in this directory (looked for {' '.join(SUPPORTED)})")
         elif p.exists():
             found = [p]
         elif glob.has_magic(str(item)):
@@ -82,9 +84,17 @@ def expand(inputs: Iterable[str | Path]) -> Iterator[Path | ReadError]:
 
 
 def doc_ids(paths: list[Path]) -> dict[Path, str]:
-    """The file stem, or the path without suffix where two files share a stem."""
-    counts = Counter(p.stem for p in paths)
-    return {p: p.stem if counts[p.stem] == 1 else p.with_suffix("").as_posix() for p in paths}
+    """The file stem; the path without suffix where two files share a stem; the whole path where two
+    files differ only by their suffix (r.docx and r.html)."""
+    stems = Counter(p.stem for p in paths)
+    bases = Counter(p.with_suffix("").as_posix() for p in paths)
+
+    def doc_id(p: Path) -> str:
+        if stems[p.stem] == 1:
+            return p.stem
+        return p.with_suffix("").as_posix() if bases[p.with_suffix("").as_posix()] == 1 else p.as_posix()
+
+    return {p: doc_id(p) for p in paths}
 
 
 def _plausible(text: str, guessed: bool) -> bool:

@@ -6,6 +6,10 @@ low confidence (1 − the lower of its two top scores), entropy (mean over both 
 (1 when the section's cue word, e.g. 存在的问题 → problem, names another type than the type head).
 Cue words only rank units; they never produce labels. Units are then taken round-robin over
 documents, best document first, so one long report cannot fill the whole batch.
+
+The model's labels are shown to the annotator but never sit where `govtag import` reads the human's
+label (Label Studio predictions, doccano metadata, the CSV's `model_*` columns), so an untouched task is
+skipped on import instead of turning a model guess into gold.
 """
 from __future__ import annotations
 
@@ -105,10 +109,17 @@ def unit_fields(u: dict) -> dict:
             "section": u.get("section") or "", "text": u["text"], "reason": u["reason"]}
 
 
+def model_fields(u: dict) -> dict:
+    """The model's labels and scores, in fields import never takes as the human's label."""
+    return {"model_domain": u["domain"], "model_type": u["type"],
+            "domain_score": u["domain_score"], "type_score": u["type_score"]}
+
+
 def label_studio(units: list[dict], model: str) -> list[dict]:
-    """Tasks with the model's labels as predictions, so the annotator only corrects."""
+    """Tasks with the model's labels as predictions, so the annotator only corrects. A prediction's score
+    is the lower of the two heads' top probabilities (0–1), the confidence review ranks by."""
     return [{"id": i, "data": unit_fields(u), "predictions": [{
-        "model_version": model, "score": u["priority"],
+        "model_version": model, "score": min(u["domain_score"], u["type_score"]),
         "result": [{"from_name": t, "to_name": "text", "type": "choices", "value": {"choices": [u[t]]}}
                    for t in TASKS]}]} for i, u in enumerate(units, 1)]
 
@@ -125,9 +136,9 @@ def label_studio_config(schema: Schema) -> str:
 
 
 def doccano(units: list[dict]) -> list[dict]:
-    """Text-classification rows; labels are "domain:党建" / "type:plan", one of each, pre-filled."""
-    return [{**unit_fields(u), "label": [f"{t}:{u[t]}" for t in TASKS],
-             "model_domain": u["domain"], "model_type": u["type"]} for u in units]
+    """Text-classification rows without labels (the annotator adds "domain:党建" and "type:plan", one of
+    each); the model's labels are metadata, which doccano shows beside the text."""
+    return [{**unit_fields(u), **model_fields(u)} for u in units]
 
 
 def write_tasks(units: list[dict], out_dir: str | Path, schema: Schema, model: str = "") -> list[Path]:
@@ -142,8 +153,6 @@ def write_tasks(units: list[dict], out_dir: str | Path, schema: Schema, model: s
     with atomic_write(out / DOCCANO_LABELS) as f:
         json.dump([{"text": f"{t}:{label}", "background_color": "#4a90d9" if t == "domain" else "#d98c4a",
                     "text_color": "#ffffff"} for t in TASKS for label in schema.labels(t)], f, ensure_ascii=False)
-    write_csv(out / CSV_FILE, ({**unit_fields(u), "model_domain": u["domain"], "model_type": u["type"],
-                                "domain_score": u["domain_score"], "type_score": u["type_score"],
-                                "domain": u["domain"], "type": u["type"], "annotator": "", "note": ""}
-                               for u in units), CSV_COLUMNS)
+    write_csv(out / CSV_FILE, ({**unit_fields(u), **model_fields(u), "domain": "", "type": "", "annotator": "",
+                                "note": ""} for u in units), CSV_COLUMNS)
     return [out / name for name in (LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE)]

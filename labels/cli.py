@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from inference.cli_common import CONFIG_OPTION, fail
+from inference.cli_common import CONFIG_OPTION, fail, load_config_or_fail
 
 labels_app = typer.Typer()
 data_app = typer.Typer(help="The labeled corpus: statistics and document splits.", no_args_is_help=True)
@@ -24,10 +24,9 @@ def import_labels(
     """Validate corrected labels and merge them into DATA/imported/; nothing is written if any row is bad."""
     from labels.imports import ImportFailed, merge
     from labels.schema import load_schema
-    from training.config import DEFAULT_CONFIG, load_config
     from training.data import DataError
 
-    cfg = load_config(config or DEFAULT_CONFIG)
+    cfg = load_config_or_fail(config)
     try:
         r = merge(files, data or cfg.resolve(cfg.data.dir), splits or cfg.resolve(cfg.data.splits),
                   load_schema(), annotator)
@@ -51,23 +50,31 @@ def data_stats(
 ) -> None:
     """Counts per split × domain × type, and per source."""
     from labels.corpus import corpus_tables
-    from training.config import DEFAULT_CONFIG, load_config
+    from training.data import DataError
 
-    cfg = load_config(config or DEFAULT_CONFIG)
-    typer.echo(corpus_tables(data or cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits)))
+    cfg = load_config_or_fail(config)
+    data = data or cfg.resolve(cfg.data.dir)
+    if not data.exists():
+        fail(f"{data}: labeled data directory not found")
+    try:
+        typer.echo(corpus_tables(data, cfg.resolve(cfg.data.splits)))
+    except DataError as e:
+        fail(str(e))
 
 
 @data_app.command("split")
 def data_split(config: Optional[Path] = CONFIG_OPTION) -> None:
     """Add documents that are not yet in the splits file; existing assignments never move."""
     from labels.schema import load_schema
-    from training.config import DEFAULT_CONFIG, load_config
-    from training.data import load_labeled, load_splits, update_splits
+    from training.data import DataError, load_labeled, load_splits, update_splits
 
-    cfg = load_config(config or DEFAULT_CONFIG)
+    cfg = load_config_or_fail(config)
     path = cfg.resolve(cfg.data.splits)
-    before = len(load_splits(path))
-    docs = {str(u["doc_id"]) for u in load_labeled(cfg.resolve(cfg.data.dir), load_schema())}
-    after = update_splits(path, docs)
+    try:
+        before = len(load_splits(path))
+        docs = {str(u["doc_id"]) for u in load_labeled(cfg.resolve(cfg.data.dir), load_schema())}
+        after = update_splits(path, docs)
+    except DataError as e:
+        fail(str(e))
     typer.echo(f"{path}: {len(after) - before} new document(s), {len(after)} in all")
 

@@ -1,10 +1,14 @@
 """`govtag import`: read corrected labels back from Label Studio, doccano or the review CSV, and merge them.
 
-Every row of every file is validated against labels/schema.yaml first; if any row is bad, every
-problem is reported with its file and line (or task) and nothing is written. Otherwise the corrections
-go to DATA/imported/<UTC time>.jsonl with `source: imported`, their provenance and the label they
-replace; a unit corrected again is removed from the earlier import file, so each (doc_id, text) lives
-in one imported file only, and new documents get a fixed split.
+Rows a human did not label (no label in Label Studio or doccano, empty `domain` and `type` in the CSV)
+are skipped and counted: the model's predictions travel in other fields and are never imported. A row
+names its unit by (doc_id, seq) and must carry that unit's text; a seq not in the data adds a unit, but
+not with a text its document already holds at another seq. Every row of every file is validated
+against labels/schema.yaml and the data first; if any row is bad, every problem is reported with its
+file and line (or task) and nothing is written. Otherwise the corrections go to
+DATA/imported/<UTC time>.jsonl with `source: imported`, their provenance and the label they replace; a
+unit corrected again is removed from the earlier import file, so each (doc_id, seq) lives in one
+imported file only, and new documents get a fixed split.
 """
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ class ImportResult:
     new_units: int = 0
     replaced_imports: int = 0
     duplicates: int = 0
-    skipped: int = 0
+    skipped: int = 0  # tasks or rows nobody labeled
     new_documents: list[str] = field(default_factory=list)
 
 
@@ -63,6 +67,9 @@ def read_csv(path: Path) -> tuple[list[Row], list[str]]:
         return [], [f"{path}:1: CSV header lacks column(s) {missing}; keep the header of review.csv"]
     rows = []
     for r in reader:
+        if not any((r.get(t) or "").strip() for t in TASKS):
+            rows.append(Row(str(path), f"{path}:{reader.line_num}", {}))  # not annotated: skipped, counted
+            continue
         model = {t: r[f"model_{t}"] for t in TASKS if r.get(f"model_{t}")}
         rows.append(Row(str(path), f"{path}:{reader.line_num}", r, r.get("annotator") or None, None,
                         model if len(model) == len(TASKS) else None))
@@ -120,6 +127,9 @@ def read_doccano(path: Path) -> tuple[list[Row], list[str]]:
             continue
         r = {**(r.get("meta") or {}), **r}
         labels = r.get("label", r.get("labels")) or []
+        if not labels:
+            rows.append(Row(str(path), where, {}))  # not labeled in doccano: skipped, counted
+            continue
         picked = {t: [x.split(":", 1)[1] for x in labels if isinstance(x, str) and x.startswith(f"{t}:")]
                   for t in TASKS}
         bad = [t for t in TASKS if len(picked[t]) != 1]
@@ -158,8 +168,8 @@ def unit_from(row: Row, schema: Schema) -> tuple[dict | None, list[str]]:
             "section": f.get("section") or "", "domain": f["domain"], "type": f["type"]}, []
 
 
-def read_corrections(files: list[str | Path], schema: Schema) -> tuple[list[tuple[Row, dict]], int]:
-    """Validated (row, unit) pairs of all files and the count of unannotated tasks; raises ImportFailed."""
+def read_corrections(files: list[str | Path], schema: Schema) -> tuple[list[tuple[Row, dict]], int, list[str]]:
+    """Validated (row, unit) pairs of all files, the count of unannotated tasks, and the problems found."""
     pairs, errors, skipped = [], [], 0
     for name in files:
         path = Path(name)
@@ -179,24 +189,37 @@ def read_corrections(files: list[str | Path], schema: Schema) -> tuple[list[tupl
                 errors += row_errors
                 if unit:
                     pairs.append((row, unit))
-    if errors:
-        raise ImportFailed(errors)
-    return pairs, skipped
+    return pairs, skipped, errors
 
 
-def existing_units(data_dir: Path, schema: Schema) -> tuple[dict, dict[tuple[str, str], Path]]:
-    """Gold units by (doc_id, text), an import winning over the unit it corrects; and each imported key's file."""
+def existing_units(data_dir: Path, schema: Schema) -> tuple[dict, dict[tuple[str, int], Path]]:
+    """Gold units by (doc_id, seq), an import winning over the unit it corrects; and each imported key's file."""
     from training.data import read_units
 
-    gold: dict[tuple[str, str], dict] = {}
-    imported: dict[tuple[str, str], Path] = {}
+    gold: dict[tuple[str, int], dict] = {}
+    imported: dict[tuple[str, int], Path] = {}
     for path in sorted(data_dir.rglob("*.jsonl"), key=lambda p: (p.parent.name == IMPORTED, p)):
         for u in read_units(path, schema):
-            key = (str(u["doc_id"]), u["text"])
+            key = (str(u["doc_id"]), u["seq"])
             gold[key] = u
             if path.parent.name == IMPORTED:
                 imported[key] = path
     return gold, imported
+
+
+def identity_errors(pairs: list[tuple[Row, dict]], gold: dict) -> list[str]:
+    """Rows whose (doc_id, seq) holds another text, in the data or in an earlier row, or whose new seq
+    carries a text its document already holds: an edited seq or text, never matched by text alone."""
+    seen = {key: u["text"] for key, u in gold.items()}
+    stored_seq = {(doc, u["text"]): seq for (doc, seq), u in gold.items()}
+    errors, keep = [], "; keep doc_id, seq and text as exported"
+    for row, unit in pairs:
+        doc, seq, text = unit["doc_id"], unit["seq"], unit["text"]
+        if seen.setdefault((doc, seq), text) != text:
+            errors.append(f"{row.where}: {doc} seq {seq} is the unit {seen[doc, seq][:30]!r}, not this text{keep}")
+        elif (doc, seq) not in gold and (doc, text) in stored_seq:
+            errors.append(f"{row.where}: this text is {doc} seq {stored_seq[doc, text]} in the data, not {seq}{keep}")
+    return errors
 
 
 def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path, schema: Schema,
@@ -207,17 +230,20 @@ def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path
     data_dir = Path(data_dir)
     if data_dir.is_file():
         raise DataError(f"{data_dir}: the data must be a directory; corrections go to its {IMPORTED}/ folder")
-    pairs, skipped = read_corrections(files, schema)
+    pairs, skipped, errors = read_corrections(files, schema)
     now = datetime.now(timezone.utc)
     gold, imported = existing_units(data_dir, schema)
+    errors += identity_errors(pairs, gold)
+    if errors:
+        raise ImportFailed(errors)
     result = ImportResult(skipped=skipped)
-    merged: dict[tuple[str, str], dict] = {}
+    merged: dict[tuple[str, int], dict] = {}
     for row, unit in pairs:
-        key = (unit["doc_id"], unit["text"])
+        key = (unit["doc_id"], unit["seq"])
         result.duplicates += key in merged
         old = gold.get(key)
         if old:
-            unit.update(seq=old["seq"], heading=bool(old.get("heading")), section=old.get("section", ""))
+            unit.update(heading=bool(old.get("heading")), section=old.get("section", ""))
             previous = {"domain": old["domain"], "type": old["type"], "source": old.get("source", "unknown")}
         else:
             previous = {**row.model, "source": "model"} if row.model else None
@@ -234,7 +260,7 @@ def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path
     with atomic_write(result.path) as f:
         f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in merged.values())
     for path in sorted({imported[k] for k in merged if k in imported}):
-        keep = [u for _, u in iter_jsonl(path) if (str(u["doc_id"]), u["text"]) not in merged]
+        keep = [u for _, u in iter_jsonl(path) if (str(u["doc_id"]), u["seq"]) not in merged]
         result.replaced_imports += sum(1 for k in merged if imported.get(k) == path)
         if keep:
             with atomic_write(path) as f:

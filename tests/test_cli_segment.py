@@ -68,7 +68,7 @@ def test_no_input_files_fails(tmp_path):
     (tmp_path / "empty_dir").mkdir()
     result = runner.invoke(app, ["segment", str(tmp_path / "empty_dir"), "-o", str(tmp_path / "u.jsonl")])
     assert result.exit_code == 1
-    assert "no input files" in result.stderr
+    assert f"error: {tmp_path / 'empty_dir'}: no reports in this directory" in result.stderr
 
 
 def test_many_files_with_progress(tmp_path):

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from training.backbone import load_backbone
-from training.config import CONFIG_DIR, config_from_dict, load_config
+from training.config import CONFIG_DIR, ConfigError, config_from_dict, load_config
 
 CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))
 
@@ -38,13 +38,38 @@ def test_tiny_config_builds_and_truncates_layers():
 
 
 def test_unknown_keys_and_bad_values_are_refused():
-    with pytest.raises(ValueError, match="unknown key"):
-        config_from_dict({"train": {"epoch": 3}})
-    with pytest.raises(ValueError, match="expected a mapping"):
+    with pytest.raises(ConfigError, match=r"^typo.yaml: train.batch_szie: unknown key \(did you mean batch_size\?\)$"):
+        config_from_dict({"train": {"batch_szie": 3}}, "typo.yaml")
+    with pytest.raises(ConfigError, match="^config: train: expected a mapping, got int$"):
         config_from_dict({"train": 3})
     assert config_from_dict({"train": {"learning_rate": "5e-5"}}).train.learning_rate == 5e-5
+    assert config_from_dict({"segment": {"max_file_mb": 3}, "train": None}).segment.max_file_mb == 3.0
 
 
-def test_missing_config_file_names_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.yaml"):
+@pytest.mark.parametrize("raw, message", [
+    ({"train": {"epochs": "one"}}, "train.epochs: expected int, got 'one'"),
+    ({"train": {"epochs": 2.5}}, "train.epochs: expected int, got 2.5"),
+    ({"train": {"freeze_embeddings": "yes please"}}, "train.freeze_embeddings: expected bool, got 'yes please'"),
+    ({"segment": {"max_file_mb": "big"}}, "segment.max_file_mb: expected float, got 'big'"),
+    ({"backbone": {"num_layers": "six"}}, "backbone.num_layers: expected int, got 'six'"),
+    ({"train": {"epochs": 0}}, "train.epochs: must be at least 1, got 0"),
+    ({"tag": {"batch_size": 0}}, "tag.batch_size: must be at least 1, got 0"),
+    ({"review": {"n": -3}}, "review.n: must be at least 1, got -3"),
+    ({"tag": {"backend": "tensorrt"}}, "tag.backend: must be one of torch, onnx, got 'tensorrt'"),
+])
+def test_wrong_types_and_values_name_the_file_and_key(raw, message):
+    with pytest.raises(ConfigError) as e:
+        config_from_dict(raw, "c.yaml")
+    assert str(e.value) == f"c.yaml: {message}"
+
+
+def test_missing_or_malformed_config_file_names_the_path(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: config file not found"):
         load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  epochs: 3\n   batch_size: 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.yaml: not valid YAML: .* at line 3, column 14$"):
+        load_config(bad)
+    bad.write_text("train:\n  epochs: one\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"^{bad}: train.epochs: expected int, got 'one'$"):
+        load_config(bad)

@@ -52,6 +52,25 @@ def write_csv(path, rows, header=None):
     return path
 
 
+def accept_model(rows):
+    """Review CSV rows as an annotator who agrees with every prediction fills them in."""
+    return [{**r, "domain": r["model_domain"], "type": r["model_type"]} for r in rows]
+
+
+def label_doccano(rows):
+    """doccano rows as an annotator who agrees with every prediction labels them."""
+    return [{**r, "label": [f"domain:{r['model_domain']}", f"type:{r['model_type']}"]} for r in rows]
+
+
+def read_doccano(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def imported_units(data_dir):
     return [json.loads(line) for p in sorted((data_dir / IMPORTED).glob("*.jsonl"))
             for line in p.read_text(encoding="utf-8").splitlines()]
@@ -107,27 +126,39 @@ def test_label_studio_json_min_rows_are_read(data, tasks, tmp_path):
 
 
 def test_doccano_export_and_reimport_replaces_the_earlier_correction(data, tasks, tmp_path):
-    rows = [json.loads(line) for line in (tasks / DOCCANO).read_text(encoding="utf-8").splitlines()]
+    rows = read_doccano(tasks / DOCCANO)
     rows[0]["label"] = ["domain:环境", "type:problem"]
-    first = tmp_path / "first.jsonl"
-    first.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    merge([first], *data, SCHEMA, annotator="carol")
+    rows[1]["label"] = ["domain:安全", "type:plan"]
+    first = merge([write_jsonl(tmp_path / "first.jsonl", rows)], *data, SCHEMA, annotator="carol")
+    assert (first.units, first.skipped) == (2, 4)
     rows[0]["label"] = ["domain:环境", "type:plan"]
-    second = tmp_path / "second.jsonl"
-    second.write_text(json.dumps(rows[0], ensure_ascii=False) + "\n", encoding="utf-8")
-    result = merge([second], *data, SCHEMA)
+    result = merge([write_jsonl(tmp_path / "second.jsonl", rows[:1])], *data, SCHEMA)
     assert result.replaced_imports == 1
     merged = imported_units(data[0])
-    assert len(merged) == 6 and len({(u["doc_id"], u["text"]) for u in merged}) == 6
+    assert len(merged) == 2 and len({(u["doc_id"], u["seq"]) for u in merged}) == 2
     latest = next(u for u in merged if u["text"] == rows[0]["text"])
     assert latest["type"] == "plan" and latest["previous"]["type"] == "problem"
     assert latest["provenance"]["annotator"] == "unknown"
     assert {u["provenance"]["annotator"] for u in merged if u is not latest} == {"carol"}
 
 
+def test_untouched_exports_import_nothing_and_edited_rows_only_are_taken(data, tasks, tmp_path):
+    before = snapshot(*data)
+    for path in (tasks / CSV_FILE, tasks / DOCCANO):
+        result = merge([path], *data, SCHEMA)
+        assert (result.units, result.skipped, result.path) == (0, 6, None)
+    assert snapshot(*data) == before
+    rows = read_csv(tasks / CSV_FILE)
+    rows[1].update(domain="安全", type="problem")
+    rows[4].update(domain=rows[4]["model_domain"], type=rows[4]["model_type"])  # confirmed by a human
+    result = merge([write_csv(tmp_path / "two.csv", rows)], *data, SCHEMA)
+    assert (result.units, result.skipped, result.changed) == (2, 4, 2)
+    assert {u["seq"] for u in imported_units(data[0])} == {int(rows[1]["seq"]), int(rows[4]["seq"])}
+
+
 def test_a_new_document_gets_a_fixed_split_and_the_model_label_as_previous(data, tasks, tmp_path):
     rows = read_csv(tasks / CSV_FILE)[:1]
-    rows[0].update(doc_id="new-report-1", type="problem")
+    rows[0].update(doc_id="new-report-1", domain="经济", type="problem")
     result = merge([write_csv(tmp_path / "new.csv", rows)], *data, SCHEMA)
     assert result.new_units == 1 and result.new_documents == ["new-report-1"]
     assert "new-report-1" in load_splits(data[1])
@@ -137,6 +168,7 @@ def test_a_new_document_gets_a_fixed_split_and_the_model_label_as_previous(data,
 
 BAD_CASES = {
     "unknown label": ("bad.csv", lambda rows: [{**rows[0]}, {**rows[1], "domain": "文化"}], ":3: unknown domain label '文化'"),
+    "half annotated": ("bad.csv", lambda rows: [{**rows[0], "type": ""}], ":2: unknown type label ''"),
     "missing text": ("bad.jsonl", lambda rows: [{k: v for k, v in rows[0].items() if k != "text"}], ":1: missing unit: no text"),
     "missing doc_id": ("bad.csv", lambda rows: [{**rows[0], "doc_id": ""}], ":2: missing unit: no doc_id"),
     "bad seq": ("bad.csv", lambda rows: [{**rows[0], "seq": "三"}], ":2: missing unit: seq must be a whole number"),
@@ -152,16 +184,49 @@ def test_a_malformed_row_is_reported_with_its_line_and_nothing_is_written(case, 
     name, corrupt, message = BAD_CASES[case]
     path = tmp_path / name
     if name.endswith(".csv"):
-        write_csv(path, corrupt(read_csv(tasks / CSV_FILE)))
+        write_csv(path, corrupt(accept_model(read_csv(tasks / CSV_FILE))))
     else:
-        rows = [json.loads(line) for line in (tasks / DOCCANO).read_text(encoding="utf-8").splitlines()]
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in corrupt(rows)), encoding="utf-8")
-    good = write_csv(tmp_path / "good.csv", read_csv(tasks / CSV_FILE))
+        write_jsonl(path, corrupt(label_doccano(read_doccano(tasks / DOCCANO))))
+    good = write_csv(tmp_path / "good.csv", accept_model(read_csv(tasks / CSV_FILE)))
     before = snapshot(*data)
     with pytest.raises(ImportFailed) as e:
         merge([good, path], *data, SCHEMA)
     assert f"{path}{message}" in str(e.value)
     assert snapshot(*data) == before
+
+
+def other_seq(rows):
+    return [{**rows[0], "seq": "9999"}]
+
+
+def other_text(rows):
+    return [{**rows[0], "text": rows[0]["text"] + "（已修改）"}]
+
+
+def colliding_new_units(rows):
+    return [{**rows[0], "doc_id": "new-report-1"}, {**rows[1], "doc_id": "new-report-1", "seq": rows[0]["seq"]}]
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    (other_seq, ":2: this text is {doc} seq {seq} in the data, not 9999"),
+    (other_text, ":2: {doc} seq {seq} is the unit '{text}', not this text"),
+    (colliding_new_units, ":3: new-report-1 seq {seq} is the unit '{text}', not this text"),
+])
+def test_a_row_is_matched_by_doc_id_and_seq_and_must_keep_its_text(corrupt, message, data, tasks, tmp_path):
+    rows = accept_model(read_csv(tasks / CSV_FILE))
+    path = write_csv(tmp_path / "bad.csv", corrupt(rows) + rows[2:])
+    before = snapshot(*data)
+    with pytest.raises(ImportFailed) as e:
+        merge([path], *data, SCHEMA)
+    assert str(e.value).count(str(path)) == 1
+    assert f"{path}{message.format(doc=DOC, seq=rows[0]['seq'], text=rows[0]['text'][:30])}" in str(e.value)
+    assert snapshot(*data) == before
+
+
+def test_new_documents_may_repeat_a_text_at_another_seq(data, tasks, tmp_path):
+    rows = accept_model(read_csv(tasks / CSV_FILE))[:2]
+    rows = [{**r, "doc_id": "new-report-1", "text": rows[0]["text"]} for r in rows]
+    assert merge([write_csv(tmp_path / "new.csv", rows)], *data, SCHEMA).new_units == 2
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -182,7 +247,7 @@ def test_malformed_files_are_refused(name, content, message, data, tmp_path):
 
 
 def test_cli_reports_every_problem_and_exits_nonzero(data, tasks, tmp_path):
-    rows = read_csv(tasks / CSV_FILE)
+    rows = accept_model(read_csv(tasks / CSV_FILE))
     rows[0]["type"], rows[2]["domain"] = "plans", "经 济"
     path = write_csv(tmp_path / "bad.csv", rows)
     args = ["import", str(path), "--data", str(data[0]), "--splits", str(data[1])]

@@ -1,3 +1,4 @@
+import re
 import shutil
 
 import pytest
@@ -69,3 +70,22 @@ def test_loading_refuses_incomplete_or_mismatched_directories(tiny_model, tmp_pa
     (other / "schema.yaml").write_text(yaml.safe_dump(schema, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ModelDirError, match="retrain"):
         load_bundle(other)
+
+
+@pytest.mark.parametrize("name, damage, message", [
+    ("calibration.json", lambda p: p.unlink(), "missing calibration.json"),
+    ("calibration.json", lambda p: p.write_text("{", encoding="utf-8"), "calibration.json: not a valid JSON file"),
+    ("config.json", lambda p: p.write_text('{"model_type": ', encoding="utf-8"), "config.json: not a valid JSON file"),
+    ("config.json", lambda p: p.write_text("{}", encoding="utf-8"), "config.json: not a usable encoder config"),
+    ("model.safetensors", lambda p: p.write_bytes(p.read_bytes()[:5000]),
+     "model.safetensors: cannot read the weights, the file is truncated or corrupt"),
+    ("train_config.yaml", lambda p: p.write_text("train: {epochs: one}", encoding="utf-8"),
+     "train_config.yaml: train.epochs: expected int, got 'one'"),
+    ("train_config.yaml", lambda p: p.write_text("train: [", encoding="utf-8"), "train_config.yaml: not valid YAML"),
+])
+def test_damaged_files_are_a_model_dir_error_naming_the_file(tiny_model, tmp_path, name, damage, message):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    damage(broken / name)
+    with pytest.raises(ModelDirError, match=re.escape(message)):
+        load_bundle(broken)

@@ -85,6 +85,7 @@ def test_fp32_only_export_replaces_a_stale_int8_file_and_is_used(exported, seed_
     result = CliRunner().invoke(app, ["export-onnx", "--model", str(model_dir), "--no-quantize"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (model_dir / "onnx").iterdir()) == ["model.onnx"]
+    assert f"removed {model_dir / 'onnx' / 'model.int8.onnx'}: it is from an earlier export" in result.output
     tagger = Tagger.load(model_dir, backend="onnx", batch_size=16)
     assert tagger.session.path.name == "model.onnx"
     np.testing.assert_allclose(tagger.logits(seed_units)["type"], torch_logits["type"], atol=1e-4)

@@ -79,6 +79,14 @@ def test_resume_refuses_parts_made_by_another_model(tagger, tiny_model, tmp_path
         tag_paths([EXAMPLES], Tagger.load(other), tmp_path, formats=("jsonl",), resume=True)
 
 
+def test_resume_refuses_parts_made_without_probs(tagger, tmp_path):
+    tag_paths([EXAMPLES / "002_ba0235b38cfe95e8.txt"], tagger, tmp_path, formats=("jsonl",))
+    with pytest.raises(ValueError, match="used no --probs"):
+        tag_paths([EXAMPLES], tagger, tmp_path, formats=("jsonl",), resume=True, with_probs=True)
+    summary = tag_paths([EXAMPLES], tagger, tmp_path, formats=("jsonl",), resume=True)
+    assert summary.resumed == 1
+
+
 def test_bad_files_are_reported_and_the_rest_goes_on(tiny_model, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -191,9 +191,17 @@ def test_expand_files_directories_and_globs(tmp_path):
     assert [e.reason for e in errors] == ["no file matches this pattern", "no such file or directory"]
 
 
+def test_a_directory_without_reports_is_an_error(tmp_path):
+    (tmp_path / "notes.md").write_text("x")
+    [error] = list(expand([tmp_path]))
+    assert isinstance(error, ReadError) and error.path == str(tmp_path) and "no reports in this directory" in error.reason
+
+
 def test_doc_ids_disambiguate_shared_stems():
     paths = [Path("x/report.txt"), Path("y/report.docx"), Path("y/other.txt")]
     assert doc_ids(paths) == {paths[0]: "x/report", paths[1]: "y/report", paths[2]: "other"}
+    same_base = [Path("x/r.docx"), Path("x/r.html"), Path("y/r.txt")]
+    assert doc_ids(same_base) == {same_base[0]: "x/r.docx", same_base[1]: "x/r.html", same_base[2]: "y/r"}
 
 
 def test_read_all_reports_errors_and_goes_on():

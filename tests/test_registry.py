@@ -1,3 +1,4 @@
+import json
 import shutil
 
 import pytest
@@ -70,6 +71,9 @@ def test_models_cli_lists_sets_and_rolls_back(models, tiny_model):
     shutil.copytree(tiny_model, models / "b")
     for name in ("a", "b"):
         assert runner.invoke(app, ["models", "register", str(models / name)]).exit_code == 0
+    registry = load_registry()
+    assert registry["default"] == "a"  # the first model registered becomes the default
+    assert registry["models"]["b"]["data_hash"] == json.loads((tiny_model / "metrics.json").read_text())["data_hash"]
     assert runner.invoke(app, ["models", "default", "a"]).exit_code == 0
     assert runner.invoke(app, ["models", "default", "b"]).exit_code == 0
     listing = runner.invoke(app, ["models", "list"]).output.splitlines()

@@ -46,12 +46,15 @@ def test_one_correction_round(tmp_path, monkeypatch, seed_units):
     result = run("review", tagged, "-o", tmp_path / "tasks", "--n", 40)
     assert result.exit_code == 0 and "40 of" in result.output and "from 2 documents" in result.output
 
-    # The annotator corrects the pre-filled labels in the spreadsheet (here: to the seed gold labels).
-    gold = {(u["doc_id"], u["text"]): u for u in seed_units}
+    # The annotator labels all but the last two units in the spreadsheet (here: with the seed gold labels);
+    # the model's guesses sit in the model_* columns and the two untouched rows are not imported.
+    gold = {(u["doc_id"], u["seq"]): u for u in seed_units}
     with (tmp_path / "tasks" / CSV_FILE).open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    for r in rows:
-        g = gold[(r["doc_id"], r["text"])]
+    assert all(r["model_type"] and not r["domain"] and not r["type"] for r in rows)
+    for r in rows[:-2]:
+        g = gold[(r["doc_id"], int(r["seq"]))]
+        assert r["text"] == g["text"]
         r.update(domain=g["domain"], type=g["type"], annotator="reviewer-1")
     with (tmp_path / "corrected.csv").open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
@@ -59,11 +62,13 @@ def test_one_correction_round(tmp_path, monkeypatch, seed_units):
         writer.writerows(rows)
 
     result = run("import", tmp_path / "corrected.csv", "--data", data, "--splits", tmp_path / "splits.yaml")
-    assert result.exit_code == 0 and "40 units imported" in result.output, result.output
+    assert result.exit_code == 0 and "38 units imported" in result.output, result.output
+    assert "2 unannotated tasks skipped" in result.output
     assert "1 new document(s)" in result.output
     assert NEW_DOC in (tmp_path / "splits.yaml").read_text(encoding="utf-8")
     (imported,) = (data / IMPORTED).glob("*.jsonl")
     corrections = [json.loads(line) for line in imported.read_text(encoding="utf-8").splitlines()]
+    assert {(c["doc_id"], c["seq"]) for c in corrections} == {(r["doc_id"], int(r["seq"])) for r in rows[:-2]}
     assert {c["previous"]["source"] for c in corrections} == {"seed", "model"}
 
     result = run("train", "-c", tmp_path / "tiny.yaml", "-o", models / "v2")

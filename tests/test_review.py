@@ -61,22 +61,26 @@ def test_read_tagged_refuses_untagged_units(tmp_path):
         read_tagged(tmp_path / "nowhere")
 
 
-def test_exports_carry_predictions_and_schema_choices(tmp_path):
+def test_exports_show_predictions_apart_from_the_human_labels(tmp_path):
     picked = select([unit("a", i, 0.5, section="二、存在的问题") for i in range(3)], SCHEMA, ReviewConfig())
+    picked[0]["type_score"] = 0.3
     write_tasks(picked, tmp_path, SCHEMA, model="models/v1")
     tasks = json.loads((tmp_path / LS_TASKS).read_text(encoding="utf-8"))
-    assert len(tasks) == 3 and tasks[0]["data"]["doc_id"] == "a"
-    result = {r["from_name"]: r["value"]["choices"] for r in tasks[0]["predictions"][0]["result"]}
+    assert len(tasks) == 3 and tasks[0]["data"]["doc_id"] == "a" and "annotations" not in tasks[0]
+    prediction = tasks[0]["predictions"][0]
+    result = {r["from_name"]: r["value"]["choices"] for r in prediction["result"]}
     assert result == {"domain": ["民生"], "type": ["achievement"]}
+    assert picked[0]["priority"] > 1 and prediction["score"] == 0.3  # a probability, not the review priority
     view = xml.dom.minidom.parse(str(tmp_path / LS_CONFIG))
     by_name = {c.getAttribute("name"): [x.getAttribute("value") for x in c.getElementsByTagName("Choice")]
                for c in view.getElementsByTagName("Choices")}
     assert by_name == {"domain": list(SCHEMA.domain), "type": list(SCHEMA.type)}
     rows = [json.loads(line) for line in (tmp_path / DOCCANO).read_text(encoding="utf-8").splitlines()]
-    assert rows[0]["label"] == ["domain:民生", "type:achievement"]
+    assert "label" not in rows[0] and (rows[0]["model_domain"], rows[0]["model_type"]) == ("民生", "achievement")
     labels = [x["text"] for x in json.loads((tmp_path / DOCCANO_LABELS).read_text(encoding="utf-8"))]
     assert len(labels) == len(SCHEMA.domain) + len(SCHEMA.type)
     with (tmp_path / CSV_FILE).open(encoding="utf-8-sig") as f:
         table = list(csv.DictReader(f))
-    assert tuple(table[0]) == CSV_COLUMNS and table[0]["type"] == table[0]["model_type"] == "achievement"
+    assert tuple(table[0]) == CSV_COLUMNS and table[0]["model_type"] == "achievement"
+    assert table[0]["domain"] == table[0]["type"] == "" and table[0]["type_score"] == "0.3"
     assert "section suggests problem" in table[0]["reason"]

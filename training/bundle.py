@@ -10,16 +10,17 @@ import shutil
 from pathlib import Path
 
 import yaml
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from labels.schema import SCHEMA_PATH, Schema, load_schema
 
-from .config import Config, config_from_dict
+from .config import Config, ConfigError, config_from_dict, read_yaml
 from .model import GovTagModel
 
 WEIGHTS = "model.safetensors"
-REQUIRED = (WEIGHTS, "config.json", "schema.yaml", "train_config.yaml")
+REQUIRED = (WEIGHTS, "config.json", "schema.yaml", "train_config.yaml", "calibration.json")
 
 
 class ModelDirError(ValueError):
@@ -68,8 +69,13 @@ def check_bundle(model_dir: str | Path) -> tuple[Config, Schema]:
     if schema.to_dict() != current.to_dict():
         raise ModelDirError(f"{d}: trained with labels {schema.to_dict()}, but labels/schema.yaml now has "
                             f"{current.to_dict()}; retrain the model")
-    cfg = config_from_dict(yaml.safe_load((d / "train_config.yaml").read_text(encoding="utf-8")),
-                           where=str(d / "train_config.yaml"))
+    for name in ("config.json", "calibration.json"):
+        read_json(d, name)
+    path = d / "train_config.yaml"
+    try:
+        cfg = config_from_dict(read_yaml(path), where=str(path))
+    except ConfigError as e:
+        raise ModelDirError(str(e)) from None
     return cfg, schema
 
 
@@ -77,9 +83,20 @@ def load_bundle(model_dir: str | Path):
     """Return (model in eval mode, tokenizer, config, schema)."""
     d = Path(model_dir)
     cfg, schema = check_bundle(d)
-    encoder = AutoModel.from_config(AutoConfig.from_pretrained(d), add_pooling_layer=False)
+    try:
+        encoder = AutoModel.from_config(AutoConfig.from_pretrained(d), add_pooling_layer=False)
+    except (OSError, ValueError) as e:
+        raise ModelDirError(f"{d / 'config.json'}: not a usable encoder config ({e})") from None
     model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling)
-    result = model.load_state_dict(load_file(str(d / WEIGHTS)), strict=False)
+    try:
+        weights = load_file(str(d / WEIGHTS))
+    except (SafetensorError, OSError) as e:
+        raise ModelDirError(f"{d / WEIGHTS}: cannot read the weights, the file is truncated or corrupt ({e})") from None
+    try:
+        result = model.load_state_dict(weights, strict=False)
+    except RuntimeError as e:  # tensor shapes that differ from config.json
+        raise ModelDirError(f"{d / WEIGHTS}: weights do not match {d / 'config.json'} "
+                            f"({str(e).splitlines()[-1].strip()})") from None
     if result.missing_keys or result.unexpected_keys:
         raise ModelDirError(f"{d / WEIGHTS}: weights do not match the model "
                             f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
@@ -88,4 +105,9 @@ def load_bundle(model_dir: str | Path):
 
 def read_json(model_dir: str | Path, name: str, default=None):
     path = Path(model_dir) / name
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelDirError(f"{path}: not a valid JSON file ({e})") from None

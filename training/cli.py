@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from inference.cli_common import CONFIG_OPTION, fail
+from inference.cli_common import CONFIG_OPTION, fail, load_config_or_fail
 
 training_app = typer.Typer()
 
@@ -20,17 +20,16 @@ def train(
                               "train.batch_size is per process."),
 ) -> None:
     """Fine-tune the two-head model; resumes from its last checkpoint if a previous run was killed."""
-    from training.config import DEFAULT_CONFIG, load_config
     from training.data import DataError
     from training.distributed import in_launcher, launch
     from training.train import train as run_train
 
+    cfg = load_config_or_fail(config)  # checked before any process starts
     if nproc > 1 and not in_launcher():
         args = ["train", "-o", str(output), *(["-c", str(config)] if config else []),
                 *(["--data", str(data)] if data else [])]
         raise typer.Exit(launch(nproc, args))
     try:
-        cfg = load_config(config or DEFAULT_CONFIG)
         metrics = run_train(cfg, output, data)
     except (DataError, ValueError, FileNotFoundError) as e:
         fail(str(e))
@@ -64,9 +63,11 @@ def evaluate(
         fail(f"{data}: file not found")
     if split is not None and split not in ("train", "dev", "test"):
         fail(f"--split must be train, dev or test, not {split!r}")
+    if backend not in (None, "torch", "onnx"):
+        fail(f"--backend must be torch or onnx, not {backend!r}")
     try:
         result = run_evaluation(model, data, report, baseline=baseline, backend=backend, split=split)
-    except (ModelDirError, DataError) as e:
+    except (ModelDirError, DataError, FileNotFoundError) as e:  # FileNotFoundError: no ONNX export
         fail(str(e))
     if as_json:
         typer.echo(summary_json(result))
@@ -107,11 +108,10 @@ def compare(
     from labels.schema import load_schema
     from training.bundle import ModelDirError
     from training.compare import compare_models, gold_units, promote as promote_new
-    from training.config import DEFAULT_CONFIG, load_config
     from training.data import DataError
     from training.registry import resolve
 
-    cfg = load_config(config or DEFAULT_CONFIG)
+    cfg = load_config_or_fail(config)
     try:
         units = gold_units(data or cfg.resolve(cfg.data.dir), splits or cfg.resolve(cfg.data.splits), split,
                            load_schema())

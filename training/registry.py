@@ -99,23 +99,27 @@ def register_trained(out_dir: str | Path, cfg, data_dir: str | Path, metrics: di
     if not Path(out_dir).resolve().is_relative_to(models_dir().resolve()):
         return None
     parent = load_registry()["default"]
-    name = register(out_dir, parent=parent, data_hash=data_hash(data_dir, cfg.resolve(cfg.data.splits)),
-                    config=cfg.to_dict(), metrics=metrics)
+    hashed = metrics.get("data_hash") or data_hash(data_dir, cfg.resolve(cfg.data.splits))
+    name = register(out_dir, parent=parent, data_hash=hashed, config=cfg.to_dict(), metrics=metrics)
     if parent is None:
         set_default(name)
     return name
 
 
 def register_bundle(model_dir: str | Path, parent: str | None = None) -> str:
-    """Register a model directory from its own files (config and metrics); the data hash is unknown."""
+    """Register a model directory from its own files (config, metrics and the data hash they record);
+    the first model in an empty registry becomes the default."""
     import yaml
 
     from .bundle import check_bundle, read_json
 
     check_bundle(model_dir)
     config = yaml.safe_load((Path(model_dir) / "train_config.yaml").read_text(encoding="utf-8"))
-    return register(model_dir, parent=parent, data_hash=None, config=config,
-                    metrics=read_json(model_dir, "metrics.json", {}))
+    metrics = read_json(model_dir, "metrics.json", {})
+    name = register(model_dir, parent=parent, data_hash=metrics.get("data_hash"), config=config, metrics=metrics)
+    if load_registry()["default"] is None:
+        set_default(name)
+    return name
 
 
 def name_of(model_dir: str | Path) -> str | None:

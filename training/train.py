@@ -20,7 +20,7 @@ from .data import drop_context, label_counts, load_labeled, load_splits, split_u
 from .distributed import threads_per_process
 from .model import GovTagModel, class_weights
 from .model_card import model_card
-from .registry import register_trained
+from .registry import data_hash, register_trained
 
 log = logging.getLogger("govtag.train")
 
@@ -123,6 +123,7 @@ def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None, 
     metrics = {split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration)
                for split in ("dev", "test") if splits[split]}
     metrics["train_units"] = len(splits["train"])
+    metrics["data_hash"] = data_hash(data_dir, cfg.resolve(cfg.data.splits))
     metrics["epochs_run"] = round(float(trainer.state.epoch or 0), 2)
     metrics["processes"], metrics["effective_batch_size"] = trainer.args.world_size, effective_batch
     metrics["log"] = trainer.state.log_history
