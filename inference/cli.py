@@ -38,6 +38,8 @@ def segment(
     from .read import ReadError, expand, read_all
     from .segment import segment as split_units
 
+    if output.is_dir():
+        fail(f"{output}: is a directory; -o/--output is the units JSONL file to write")
     cfg = load_config_or_fail(config).segment
     max_bytes = int((cfg.max_file_mb if max_file_mb is None else max_file_mb) * 1e6)
     limit = cfg.max_unit_chars if max_unit_chars is None else max_unit_chars
@@ -139,10 +141,10 @@ def tag(
         err.print(f"interrupted: finished documents are kept in {output}/.parts; "
                   "run the same command with --resume to go on", style="yellow")
         raise typer.Exit(130)
-    rate = summary.units / summary.seconds if summary.seconds else 0.0
+    rate = f" ({summary.units / summary.seconds:.0f} units/s)" if summary.seconds and not summary.resumed else ""
     Console(highlight=False).print(
         f"{summary.documents} documents from {summary.files - summary.failed} files "
-        f"({summary.resumed} resumed), {summary.units} units ({rate:.0f} units/s), "
+        f"({summary.resumed} resumed), {summary.units} units{rate}, "
         f"{summary.review} flagged for review, {summary.dropped} boilerplate lines dropped, "
         f"{summary.failed} failed → {output}/ ({', '.join(summary.outputs)})")
     if summary.failed:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_path
 
 ONNX_DIR = "onnx"
 FP32, INT8 = "model.onnx", "model.int8.onnx"
@@ -61,18 +62,6 @@ def _sample_batch(tokenizer, encoder_config) -> dict:
     return {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
 
 
-def _replace_atomically(write, dest: Path) -> None:
-    """Call write(temp path) for a temp file next to dest, then move it into place."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _ffn_outputs(path: Path) -> list[str]:
     """The MatMuls of the feed-forward output projections (encoder.layer.N.output.dense)."""
     import onnx
@@ -96,25 +85,22 @@ def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]
     names = list(batch)
     axes = {**{k: {0: "batch", 1: "sequence"} for k in names}, **{k: {0: "batch"} for k in OUTPUTS}}
 
-    def write_fp32(tmp: Path) -> None:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
-            # TorchScript exporter: the dynamo one needs onnxscript, which is not a dependency
-            torch.onnx.export(_logits_module(model), tuple(batch.values()), str(tmp), dynamo=False,
-                              input_names=names, output_names=list(OUTPUTS), dynamic_axes=axes,
-                              opset_version=OPSET, do_constant_folding=True)
-
     paths = {"fp32": out / FP32}
-    _replace_atomically(write_fp32, paths["fp32"])
+    with atomic_path(paths["fp32"]) as tmp, warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
+        # TorchScript exporter: the dynamo one needs onnxscript, which is not a dependency
+        torch.onnx.export(_logits_module(model), tuple(batch.values()), str(tmp), dynamo=False,
+                          input_names=names, output_names=list(OUTPUTS), dynamic_axes=axes,
+                          opset_version=OPSET, do_constant_folding=True)
     if not quantize:
         (out / INT8).unlink(missing_ok=True)  # an int8 file of an earlier export would be run instead
     else:
         paths["int8"] = out / INT8
         logging.disable(logging.WARNING)  # "consider pre-processing": measured, it changes neither accuracy nor speed
         try:
-            _replace_atomically(lambda tmp: quantize_dynamic(
-                paths["fp32"], tmp, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                nodes_to_exclude=_ffn_outputs(paths["fp32"])), paths["int8"])
+            with atomic_path(paths["int8"]) as tmp:
+                quantize_dynamic(paths["fp32"], tmp, weight_type=QuantType.QInt8, per_channel=True,
+                                 reduce_range=True, nodes_to_exclude=_ffn_outputs(paths["fp32"]))
         finally:
             logging.disable(logging.NOTSET)
     return paths

@@ -83,3 +83,8 @@ def test_tag_without_a_trained_default_says_how_to_get_one(tmp_path, monkeypatch
     assert error_line(["tag", REPORT, "-o", str(tmp_path / "out")]) == (
         f"error: no model at {tmp_path / 'models' / 'default'}: train the default with `make run` "
         "(or `govtag train -o models/default`), or pass --model DIR")
+
+
+def test_segment_output_must_be_a_file(tmp_path):
+    assert error_line(["segment", REPORT, "-o", str(tmp_path)]) == \
+        f"error: {tmp_path}: is a directory; -o/--output is the units JSONL file to write"

@@ -51,7 +51,9 @@ def test_worse_beyond_noise_is_refused_and_within_noise_is_promoted():
     m = paired_bootstrap(both(gold), both(gold), both(slightly), SIZES)
     assert m["mean_macro_f1"]["delta"] < 0 <= m["mean_macro_f1"]["ci"][1] and decide(m)[0]
     better = paired_bootstrap(both(gold), both(worse), both(gold), SIZES)
-    assert better["mean_macro_f1"]["ci"][0] > 0 and decide(better)[0]
+    promote, reason = decide(better)
+    assert better["mean_macro_f1"]["ci"][0] > 0 and promote and "whole interval is above 0" in reason
+    assert "unreliable" in decide(better, documents=1)[1] and "unreliable" not in reason
 
 
 def test_the_bootstrap_is_paired_and_reproducible():

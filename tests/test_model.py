@@ -1,3 +1,4 @@
+import os
 import re
 import shutil
 
@@ -53,6 +54,10 @@ def test_model_directory_contents(tiny_model):
                  "calibration.json", "README.md", "tokenizer.json"):
         assert (tiny_model / name).exists(), name
     assert "## Scores" in (tiny_model / "README.md").read_text(encoding="utf-8")
+    umask = os.umask(0)
+    os.umask(umask)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tiny_model.iterdir() if p.is_file()}
+    assert set(modes.values()) == {0o666 & ~umask}, modes  # readable by whoever may read new files
 
 
 def test_loading_refuses_incomplete_or_mismatched_directories(tiny_model, tmp_path):

@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import shutil
 
@@ -37,6 +38,9 @@ def onnx_logits(model_dir, units, fp32: bool) -> dict[str, np.ndarray]:
 
 def test_export_writes_both_files_atomically(exported):
     assert sorted(p.name for p in (exported / "onnx").iterdir()) == ["model.int8.onnx", "model.onnx"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in (exported / "onnx").iterdir()} == {0o666 & ~umask}  # not private
     session = OnnxSession(exported)
     assert session.path.name == "model.int8.onnx"
     assert session.inputs == ["input_ids", "attention_mask", "token_type_ids"]  # BERT uses segment ids

@@ -14,6 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+from inference.atomic import make_readable
 from labels.schema import SCHEMA_PATH, Schema, load_schema
 
 from .config import Config, ConfigError, config_from_dict, read_yaml
@@ -38,6 +39,7 @@ def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
     tmp.mkdir(parents=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, str(tmp / WEIGHTS), metadata={"format": "pt"})
+    make_readable(tmp / WEIGHTS)  # safetensors writes it private
     model.encoder.config.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     shutil.copy(SCHEMA_PATH, tmp / "schema.yaml")

@@ -68,13 +68,19 @@ def paired_bootstrap(gold: dict, old: dict, new: dict, sizes: dict, resamples: i
     return out
 
 
-def decide(metrics: dict) -> tuple[bool, str]:
+MIN_DOCUMENTS = 5  # fewer, and the resamples of whole documents say little about noise
+
+
+def decide(metrics: dict, documents: int | None = None) -> tuple[bool, str]:
     """The promotion rule (RULE) and its explanation."""
     m = metrics["mean_macro_f1"]
     interval = f"mean macro-F1 {m['old']:.3f} → {m['new']:.3f} (Δ {m['delta']:+.3f}, 95% CI [{m['ci'][0]:+.3f}, {m['ci'][1]:+.3f}])"
+    caveat = (f" (only {documents} document(s): the interval is unreliable; compare on more)"
+              if documents is not None and documents < MIN_DOCUMENTS else "")
     if m["ci"][1] < 0:
-        return False, f"refused: NEW is worse beyond noise, {interval}: the whole interval is below 0"
-    return True, f"promote: NEW is not worse beyond noise, {interval}: the interval reaches 0 or above"
+        return False, f"refused: NEW is worse beyond noise, {interval}: the whole interval is below 0{caveat}"
+    where = "the whole interval is above 0" if m["ci"][0] > 0 else "the interval reaches 0 or above"
+    return True, f"promote: NEW is not worse beyond noise, {interval}: {where}{caveat}"
 
 
 def changed_units(units: list[dict], old: dict, new: dict, schema: Schema) -> list[dict]:
@@ -112,7 +118,7 @@ def compare_models(old_dir: str | Path, new_dir: str | Path, units: list[dict],
     gold = {t: np.array([schema.labels(t).index(u[t]) for u in units]) for t in TASKS}
     sizes = {t: len(schema.labels(t)) for t in TASKS}
     metrics = paired_bootstrap(gold, pred["old"], pred["new"], sizes, resamples, seed, [u["doc_id"] for u in units])
-    promote, reason = decide(metrics)
+    promote, reason = decide(metrics, len({u["doc_id"] for u in units}))
     return {"old": str(old_dir), "new": str(new_dir), "n": len(units), "resamples": resamples, "seed": seed,
             "metrics": metrics, "rule": RULE, "promote": promote, "reason": reason,
             "changed": changed_units(units, pred["old"], pred["new"], schema)}
