@@ -106,7 +106,7 @@ def _plausible(text: str, guessed: bool) -> bool:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding): a BOM wins, then strict UTF-8, then charset-normalizer's best guess."""
+    """(text, encoding): a BOM wins, then UTF-8 (a few bad bytes replaced), then charset-normalizer's best guess."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -116,13 +116,16 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        text = encoding = ""
+        text = data.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        # a UTF-8 file with a stray bad byte or two: keep it, the bytes become U+FFFD
+        text, encoding = (text, f"utf-8 ({bad} bad byte(s) replaced)") if bad <= 1e-3 * len(text) else ("", "")
     if not encoding or "\x00" in text:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data).best()
         text, encoding = (str(best), codecs.lookup(best.encoding).name) if best else ("", "")
-    if encoding and _plausible(text, guessed=encoding != "utf-8"):
+    if encoding and _plausible(text, guessed=not encoding.startswith("utf-8")):
         return text, encoding
     if b"\x00" in data:
         raise DecodeError("binary data, not text")

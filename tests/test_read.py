@@ -172,6 +172,14 @@ def test_missing_file():
         read(FIXTURES / "missing.txt")
 
 
+def test_a_stray_bad_byte_in_utf8_is_replaced_not_fatal():
+    report = "一、过去一年工作回顾。全年地区生产总值增长5.2%，城镇新增就业1.2万人。" * 40
+    data = report.encode("utf-8")
+    text, encoding = decode(data[:600] + b"\xff" + data[600:])
+    assert encoding == "utf-8 (1 bad byte(s) replaced)" and text.replace("\ufffd", "") == report
+    assert decode(report.encode("gbk"))[1] == "gb18030"  # GBK is no UTF-8 with slips: detected as before
+
+
 def test_decode_bom_mismatch():
     with pytest.raises(DecodeError, match="byte-order mark"):
         decode(b"\xef\xbb\xbf\xff\xfe\xfd")
