@@ -94,10 +94,10 @@ def tag(
                                                     "(default: 1 on a cluster with GPUs, else 0)."),
 ) -> None:
     """Tag every sentence of the reports; write units, summary.csv, report.html and errors.jsonl."""
+    from importlib.util import find_spec
+
     from rich.console import Console
     from rich.progress import Progress
-
-    from importlib.util import find_spec
 
     from training.bundle import ModelDirError
     from training.registry import default_model_dir
