@@ -45,7 +45,8 @@ def model_fingerprint(tagger: Tagger) -> dict:
     weights = tagger.model_dir / "model.safetensors" if tagger.model_dir else None
     stat = weights.stat() if weights and weights.exists() else None
     return {"model": str(tagger.model_dir.resolve()) if tagger.model_dir else None,
-            "weights": [stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend}
+            "weights": [stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend,
+            "review_threshold": tagger.cfg.tag.review_threshold}
 
 
 def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool = False) -> Path:
@@ -58,6 +59,7 @@ def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool 
         changed = [k for k in fingerprint if before.get(k) != fingerprint[k]]
         if changed:
             what = {"model": "another model", "weights": "other weights", "backend": f"backend {before.get('backend')}",
+                    "review_threshold": f"review threshold {before.get('review_threshold')}",
                     "probs": "--probs" if before.get("probs") else "no --probs"}
             raise ValueError(f"{out_dir}: the interrupted run used {', '.join(what[k] for k in changed)}; "
                              "resume with the same settings, or run without --resume")

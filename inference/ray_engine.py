@@ -67,8 +67,9 @@ class TagReplica:
     the partition's units as one Parquet file named by the input number of its first file."""
 
     def __init__(self, model_dir: str, parts: str, parquet_dir: str, with_probs: bool, threads: int,
-                 backend: str, batch_size: int | None):
-        self.tagger = Tagger.load(model_dir, threads=threads, backend=backend, batch_size=batch_size)
+                 backend: str, batch_size: int | None, review_threshold: float):
+        self.tagger = Tagger.load(model_dir, threads=threads, backend=backend, batch_size=batch_size,
+                                  review_threshold=review_threshold)
         self.parts, self.parquet_dir, self.with_probs = Path(parts), Path(parquet_dir), with_probs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -124,7 +125,8 @@ def run_pool(rows: list[dict], tagger: Tagger, parts: Path, parquet_dir: Path, p
     size, gpus, per_partition = pool.resolve(ray.cluster_resources(), len(rows))
     seg = tagger.cfg.segment
     replica = dict(model_dir=str(tagger.model_dir.resolve()), parts=str(parts), parquet_dir=str(parquet_dir),
-                   with_probs=with_probs, threads=pool.cpus_per_worker, backend=tagger.backend, batch_size=batch_size)
+                   with_probs=with_probs, threads=pool.cpus_per_worker, backend=tagger.backend, batch_size=batch_size,
+                   review_threshold=tagger.cfg.tag.review_threshold)
     options = ray.data.DataContext.get_current().execution_options
     keep_order, options.preserve_order = options.preserve_order, True  # partitions follow the input order
     try:

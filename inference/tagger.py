@@ -44,14 +44,18 @@ class Tagger:
             raise ValueError(f"backend must be torch or onnx, not {self.backend!r}")
 
     @classmethod
-    def load(cls, model_dir: str | Path, threads: int = 0, **kwargs) -> "Tagger":
-        """The onnx backend reads only the tokenizer, config and schema: the weights are in the ONNX file."""
+    def load(cls, model_dir: str | Path, threads: int = 0, review_threshold: float | None = None,
+             **kwargs) -> "Tagger":
+        """The onnx backend reads only the tokenizer, config and schema: the weights are in the ONNX file.
+        review_threshold replaces the model's tag.review_threshold."""
         set_threads(threads)
         cfg, schema = check_bundle(model_dir)
         if (kwargs.get("backend") or cfg.tag.backend) == "onnx":
             model, tokenizer = None, AutoTokenizer.from_pretrained(model_dir)
         else:
             model, tokenizer, cfg, schema = load_bundle(model_dir)
+        if review_threshold is not None:
+            cfg.tag.review_threshold = review_threshold
         temperature = read_json(model_dir, "calibration.json")
         return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, **kwargs)
 

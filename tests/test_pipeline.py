@@ -79,6 +79,15 @@ def test_resume_refuses_parts_made_by_another_model(tagger, tiny_model, tmp_path
         tag_paths([EXAMPLES], Tagger.load(other), tmp_path, formats=("jsonl",), resume=True)
 
 
+def test_review_threshold_overrides_the_models_and_resume_keeps_it(tiny_model, tmp_path):
+    report = EXAMPLES / "002_ba0235b38cfe95e8.txt"
+    flagged = {t: tag_paths([report], Tagger.load(tiny_model, review_threshold=t), tmp_path / str(t)).review
+               for t in (0.0, 1.0)}
+    assert flagged[0.0] == 0 and flagged[1.0] == tag_paths([report], Tagger.load(tiny_model), tmp_path / "n").units
+    with pytest.raises(ValueError, match="review threshold 0.0"):
+        tag_paths([report], Tagger.load(tiny_model, review_threshold=0.5), tmp_path / "0.0", resume=True)
+
+
 def test_resume_refuses_parts_made_without_probs(tagger, tmp_path):
     tag_paths([EXAMPLES / "002_ba0235b38cfe95e8.txt"], tagger, tmp_path, formats=("jsonl",))
     with pytest.raises(ValueError, match="used no --probs"):
