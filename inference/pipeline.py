@@ -41,19 +41,20 @@ def content_key(doc_id: str, text: str) -> str:
     return hashlib.sha256(f"{doc_id}\0{text}".encode("utf-8")).hexdigest()[:24]
 
 
-def model_fingerprint(tagger: Tagger) -> dict:
+def run_fingerprint(tagger: Tagger, with_probs: bool) -> dict:
+    """What a part depends on besides its document: model, weights, backend, review threshold, --probs."""
     weights = tagger.model_dir / "model.safetensors" if tagger.model_dir else None
     stat = weights.stat() if weights and weights.exists() else None
     return {"model": str(tagger.model_dir.resolve()) if tagger.model_dir else None,
             "weights": [stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend,
-            "review_threshold": tagger.cfg.tag.review_threshold}
+            "review_threshold": tagger.cfg.tag.review_threshold, "probs": with_probs}
 
 
 def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool = False) -> Path:
-    """The parts directory; a resumed run must use the model, backend and --probs the parts were made with."""
+    """The parts directory; a resumed run must use the settings the parts were made with."""
     parts = out_dir / PARTS
     manifest = parts / "manifest.json"
-    fingerprint = {**model_fingerprint(tagger), "probs": with_probs}
+    fingerprint = run_fingerprint(tagger, with_probs)
     if resume and manifest.exists():
         before = json.loads(manifest.read_text(encoding="utf-8"))
         changed = [k for k in fingerprint if before.get(k) != fingerprint[k]]

@@ -77,7 +77,8 @@ def metrics_summary(metrics: dict) -> dict:
 
 def register(model_dir: str | Path, *, parent: str | None, data_hash: str | None, config: dict,
              metrics: dict, date: str | None = None) -> str:
-    """Add (or refresh) a model; returns its name: the directory name, suffixed if another path has it."""
+    """Add (or refresh) a model; returns its name: the directory name, suffixed if another path has it.
+    The first model of an empty registry becomes the default."""
     model_dir = Path(model_dir).resolve()
     root = models_dir().resolve()
     path = str(model_dir.relative_to(root)) if model_dir.is_relative_to(root) else str(model_dir)
@@ -89,6 +90,7 @@ def register(model_dir: str | Path, *, parent: str | None, data_hash: str | None
     registry["models"][name] = {"path": path, "data_hash": data_hash, "config": config,
                                 "metrics": metrics_summary(metrics), "parent": parent,
                                 "date": date or datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    registry["default"] = registry["default"] or name
     save_registry(registry)
     return name
 
@@ -100,26 +102,18 @@ def register_trained(out_dir: str | Path, cfg, data_dir: str | Path, metrics: di
         return None
     parent = load_registry()["default"]
     hashed = metrics.get("data_hash") or data_hash(data_dir, cfg.resolve(cfg.data.splits))
-    name = register(out_dir, parent=parent, data_hash=hashed, config=cfg.to_dict(), metrics=metrics)
-    if parent is None:
-        set_default(name)
-    return name
+    return register(out_dir, parent=parent, data_hash=hashed, config=cfg.to_dict(), metrics=metrics)
 
 
 def register_bundle(model_dir: str | Path, parent: str | None = None) -> str:
     """Register a model directory from its own files (config, metrics and the data hash they record);
     the first model in an empty registry becomes the default."""
-    import yaml
-
     from .bundle import check_bundle, read_json
 
-    check_bundle(model_dir)
-    config = yaml.safe_load((Path(model_dir) / "train_config.yaml").read_text(encoding="utf-8"))
+    cfg, _ = check_bundle(model_dir)
     metrics = read_json(model_dir, "metrics.json", {})
-    name = register(model_dir, parent=parent, data_hash=metrics.get("data_hash"), config=config, metrics=metrics)
-    if load_registry()["default"] is None:
-        set_default(name)
-    return name
+    return register(model_dir, parent=parent, data_hash=metrics.get("data_hash"), config=cfg.to_dict(),
+                    metrics=metrics)
 
 
 def name_of(model_dir: str | Path) -> str | None:
