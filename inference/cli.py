@@ -79,7 +79,8 @@ def segment(
 def tag(
     inputs: list[str] = typer.Argument(..., metavar="FILES/DIRS...", help="Files, directories (recursive) or globs."),
     output: Path = typer.Option(..., "--output", "-o", help="Output directory."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the registry's default, models/default)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory or registered name "
+                                         "(default: the registry's default, models/default)."),
     formats: str = typer.Option("jsonl,csv,xlsx", "--format", help="Unit files to write: jsonl,csv,xlsx,parquet."),
     resume: bool = typer.Option(False, "--resume", help="Skip documents an interrupted run already tagged."),
     probs: bool = typer.Option(False, "--probs", help="Add the full probabilities of both heads to units.jsonl."),
@@ -102,7 +103,7 @@ def tag(
     from rich.progress import Progress
 
     from training.bundle import ModelDirError
-    from training.registry import default_model_dir
+    from training.registry import default_model_dir, resolve
 
     from .pipeline import tag_paths
     from .tagger import Tagger
@@ -115,6 +116,7 @@ def tag(
         fail(f"{output}: is a file; -o/--output must be a directory (it gets units, summary.csv, report.html …)")
     if engine == "ray" and find_spec("ray") is None:
         fail("--engine ray needs Ray: pip install -e '.[ray]'")
+    model = resolve(model) if model else None  # a registered name or a directory
     if model is None and not default_model_dir().exists():
         fail(f"no model at {default_model_dir()}: train the default with `make run` (or `govtag train -o "
              "models/default`), or pass --model DIR")
@@ -183,22 +185,37 @@ def review(
     output: Path = typer.Option(..., "--output", "-o", help="Directory for the review tasks."),
     n: Optional[int] = typer.Option(None, "--n", min=1, help="Units to pick (default: review.n in the config)."),
     config: Optional[Path] = CONFIG_OPTION,
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the task files already in OUTPUT."),
 ) -> None:
-    """Pick the units most worth a human look; export Label Studio tasks, doccano JSONL and a CSV."""
+    """Pick the units most worth a human look; export Label Studio tasks, doccano JSONL and a CSV.
+    Units a person already corrected (in the data's imported/ folder, same text) are not picked again."""
+    from labels.imports import existing_units
     from labels.schema import load_schema
+    from training.data import DataError
 
-    from .review import read_tagged, select, tagging_model, write_tasks
+    from .review import TASK_FILES, read_tagged, select, tagging_model, write_tasks
 
     cfg = load_config_or_fail(config)
+    if output.exists() and not output.is_dir():
+        fail(f"{output}: is a file; -o names the directory for the review tasks")
+    taken = [output / name for name in TASK_FILES if (output / name).exists()]
+    if taken and not overwrite:
+        fail(f"{taken[0]}: already exists and may hold labels being filled in; choose another -o or pass --overwrite")
+    schema = load_schema()
     try:
         units = read_tagged(tagged)
-    except (FileNotFoundError, ValueError) as e:
+        data_dir = cfg.resolve(cfg.data.dir)
+        gold, imported = existing_units(data_dir, schema) if data_dir.is_dir() else ({}, {})
+    except (FileNotFoundError, ValueError, DataError) as e:
         fail(str(e))
-    schema = load_schema()
-    chosen = select(units, schema, cfg.review, n)
+    corrected = {key: gold[key]["text"] for key in imported}
+    fresh = [u for u in units if corrected.get((str(u["doc_id"]), u["seq"])) != u["text"]]
+    chosen = select(fresh, schema, cfg.review, n)
     paths = write_tasks(chosen, output, schema, model=tagging_model(tagged))
     docs = len({u["doc_id"] for u in chosen})
-    typer.echo(f"{len(chosen)} of {len(units)} units from {docs} documents → " + ", ".join(str(p) for p in paths))
+    skipped = f" ({len(units) - len(fresh)} corrected in an earlier import left out)" if len(fresh) < len(units) else ""
+    typer.echo(f"{len(chosen)} of {len(units)} units from {docs} documents{skipped} → "
+               + ", ".join(str(p) for p in paths))
 
 
 # added without a name: their commands join the top level, listed after the ones above

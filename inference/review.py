@@ -30,6 +30,7 @@ CSV_COLUMNS = ("doc_id", "seq", "heading", "section", "text", "model_domain", "m
                "domain_score", "type_score", "reason", "domain", "type", "annotator", "note")
 LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE = (
     "label_studio.json", "label_studio_config.xml", "doccano.jsonl", "doccano_labels.json", "review.csv")
+TASK_FILES = (LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE)
 
 
 def section_cue(unit: dict, cues: dict[str, list[str]]) -> str | None:
@@ -59,7 +60,7 @@ def priority(unit: dict, schema: Schema, cfg: ReviewConfig) -> tuple[float, list
     confidence = min(unit["domain_score"], unit["type_score"])
     entropy = sum(normalised_entropy(unit, t, len(schema.labels(t))) for t in TASKS) / len(TASKS)
     cue = section_cue(unit, cfg.section_cues)
-    disagrees = cue is not None and cue != unit["type"]
+    disagrees = cue is not None and unit["type"] not in (cue, "other")  # bylines and dates sit under the last part
     reasons = [f"confidence {confidence:.2f}", f"entropy {entropy:.2f}"]
     if disagrees:
         reasons.append(f"section suggests {cue}")
@@ -155,4 +156,4 @@ def write_tasks(units: list[dict], out_dir: str | Path, schema: Schema, model: s
                     "text_color": "#ffffff"} for t in TASKS for label in schema.labels(t)], f, ensure_ascii=False)
     write_csv(out / CSV_FILE, ({**unit_fields(u), **model_fields(u), "domain": "", "type": "", "annotator": "",
                                 "note": ""} for u in units), CSV_COLUMNS)
-    return [out / name for name in (LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE)]
+    return [out / name for name in TASK_FILES]

@@ -3,7 +3,9 @@
 Rows a human did not label (no label in Label Studio or doccano, empty `domain` and `type` in the CSV)
 are skipped and counted: the model's predictions travel in other fields and are never imported. A row
 names its unit by (doc_id, seq) and must carry that unit's text; a seq not in the data adds a unit, but
-not with a text its document already holds at another seq. Every row of every file is validated
+not with a text its document already holds at another seq. Tag output (the model's labels beside their
+scores), one unit given two labels, and an unknown doc_id that looks like a mistyped known one holding the
+same text are refused. Every row of every file is validated
 against labels/schema.yaml and the data first; if any row is bad, every problem is reported with its
 file and line (or task) and nothing is written. Otherwise the corrections go to
 DATA/imported/<UTC time>.jsonl with `source: imported`, their provenance and the label they replace; a
@@ -13,6 +15,7 @@ imported file only, and new documents get a fixed split.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +27,8 @@ from .schema import TASKS, Schema
 
 IMPORTED = "imported"
 CSV_REQUIRED = ("doc_id", "seq", "text", "domain", "type")
+TAG_OUTPUT = ("is `govtag tag` output: its domain and type are the model's predictions, not corrections; "
+              "export units to correct with `govtag review` and import the file you labelled")
 
 
 class ImportFailed(ValueError):
@@ -55,14 +60,39 @@ class ImportResult:
     new_documents: list[str] = field(default_factory=list)
 
 
-def read_csv(path: Path) -> tuple[list[Row], list[str]]:
-    raw = path.read_bytes()
+def is_tag_output(fields) -> bool:
+    """`govtag tag` writes scores beside the model's labels; `govtag review` moves those labels to model_*."""
+    return "domain_score" in fields and "model_domain" not in fields
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel "Unicode text"), or GB18030 (a file saved on a
+    Chinese-locale Windows); UnicodeDecodeError for anything else."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("gb18030")  # a spreadsheet saved as CSV on a Chinese-locale Windows
+        return raw.decode("gb18030")
+
+
+def read_text(path: Path) -> tuple[str | None, list[str]]:
+    try:
+        return decode(path.read_bytes()), []
+    except UnicodeDecodeError:
+        return None, [f"{path}: not a text file in UTF-8, UTF-16 or GB18030"]
+
+
+def read_csv(path: Path) -> tuple[list[Row], list[str]]:
+    text, errors = read_text(path)
+    if errors:
+        return [], errors
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in CSV_REQUIRED if c not in (reader.fieldnames or [])]
+    if is_tag_output(reader.fieldnames or []):
+        return [], [f"{path}: this file {TAG_OUTPUT}"]
+    if missing and len(reader.fieldnames or []) == 1 and "\t" in reader.fieldnames[0]:
+        return [], [f"{path}:1: columns are separated by tabs; save it as CSV (comma-separated)"]
     if missing:
         return [], [f"{path}:1: CSV header lacks column(s) {missing}; keep the header of review.csv"]
     rows = []
@@ -82,8 +112,11 @@ def choices(result: list[dict]) -> dict:
 
 def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
     """A Label Studio JSON export (tasks with annotations) or its JSON-MIN flavour (flat rows)."""
+    text, errors = read_text(path)
+    if errors:
+        return [], errors
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
+        tasks = json.loads(text)
     except json.JSONDecodeError as e:
         return [], [f"{path}:{e.lineno}: not valid JSON ({e.msg})"]
     if not isinstance(tasks, list):
@@ -93,6 +126,9 @@ def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
         where = f"{path}: task #{k}" + (f" (id {task['id']})" if isinstance(task, dict) and "id" in task else "")
         if not isinstance(task, dict):
             errors.append(f"{where}: expected a JSON object")
+            continue
+        if "data" not in task and not any(task.get(t) for t in TASKS):
+            rows.append(Row(str(path), where, {}))  # JSON-MIN task nobody labeled: skipped, counted
             continue
         if "data" not in task:
             rows.append(Row(str(path), where, task, task.get("annotator"), task.get("updated_at") or task.get("created_at")))
@@ -111,9 +147,13 @@ def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
 
 
 def read_doccano(path: Path) -> tuple[list[Row], list[str]]:
-    """A doccano text-classification export: one JSON object a line, labels "domain:…" and "type:…"."""
-    rows, errors = [], []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    """A doccano text-classification export: one JSON object a line, labels "domain:…" and "type:…";
+    or units in the guidelines' own format, with `domain` and `type` fields."""
+    text, errors = read_text(path)
+    if errors:
+        return [], errors
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
@@ -125,8 +165,13 @@ def read_doccano(path: Path) -> tuple[list[Row], list[str]]:
         if not isinstance(r, dict):
             errors.append(f"{where}: expected a JSON object")
             continue
+        if is_tag_output({**(r.get("meta") or {}), **r}):
+            return [], [f"{path}: this file {TAG_OUTPUT}"]
         r = {**(r.get("meta") or {}), **r}
         labels = r.get("label", r.get("labels")) or []
+        if not labels and all(t in r for t in TASKS):
+            rows.append(Row(str(path), where, r, r.get("annotator")))
+            continue
         if not labels:
             rows.append(Row(str(path), where, {}))  # not labeled in doccano: skipped, counted
             continue
@@ -149,14 +194,20 @@ READERS = {".csv": read_csv, ".json": read_label_studio, ".jsonl": read_doccano}
 def unit_from(row: Row, schema: Schema) -> tuple[dict | None, list[str]]:
     """The validated unit of a row, or the reasons it is refused."""
     f, errors = row.fields, []
+    if isinstance(f.get("doc_id"), str):
+        f["doc_id"] = f["doc_id"].strip()  # a spreadsheet may pad it; doc_ids never start or end with spaces
     for key in ("doc_id", "text"):
         if not isinstance(f.get(key), str) or not f[key].strip():
             errors.append(f"{row.where}: missing unit: no {key}")
     seq = f.get("seq")
     if isinstance(seq, bool) or not (isinstance(seq, int) or (isinstance(seq, str) and seq.strip().isdigit())):
         errors.append(f"{row.where}: missing unit: seq must be a whole number, got {seq!r}")
+    filled = [t for t in TASKS if str(f.get(t) or "").strip()]
     for t in TASKS:
-        if f.get(t) not in schema.labels(t):
+        if filled and t not in filled:
+            errors.append(f"{row.where}: half-labelled: {filled[0]} is filled but {t} is empty; "
+                          "fill both or leave both empty")
+        elif f.get(t) not in schema.labels(t):
             errors.append(f"{row.where}: unknown {t} label {f.get(t)!r}; expected one of {list(schema.labels(t))}")
     if f.get("type") == "other" and f.get("domain") in schema.domain and f["domain"] != schema.other_domain:
         errors.append(f"{row.where}: type other implies domain {schema.other_domain}, got {f['domain']!r}")
@@ -207,18 +258,34 @@ def existing_units(data_dir: Path, schema: Schema) -> tuple[dict, dict[tuple[str
     return gold, imported
 
 
-def identity_errors(pairs: list[tuple[Row, dict]], gold: dict) -> list[str]:
-    """Rows whose (doc_id, seq) holds another text, in the data or in an earlier row, or whose new seq
-    carries a text its document already holds: an edited seq or text, never matched by text alone."""
+def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -> list[str]:
+    """Rows whose (doc_id, seq) holds another text, in the data or in an earlier row, whose new seq
+    carries a text its document already holds (an edited seq or text, never matched by text alone), whose
+    unknown doc_id looks like a mistyped known one holding the same text, or that give a unit two labels."""
     seen = {key: u["text"] for key, u in gold.items()}
     stored_seq = {(doc, u["text"]): seq for (doc, seq), u in gold.items()}
+    known_docs = sorted({doc for doc, _ in gold})
+    labelled: dict[tuple[str, int], tuple[str, dict]] = {}
     errors, keep = [], "; keep doc_id, seq and text as exported"
     for row, unit in pairs:
         doc, seq, text = unit["doc_id"], unit["seq"], unit["text"]
+        labels = {t: unit[t] for t in TASKS}
         if seen.setdefault((doc, seq), text) != text:
-            errors.append(f"{row.where}: {doc} seq {seq} is the unit {seen[doc, seq][:30]!r}, not this text{keep}")
+            undo = (f" (it came from {imported[doc, seq]}: if that import was wrong, delete that file and "
+                    "import again)" if (doc, seq) in imported else "")
+            errors.append(f"{row.where}: {doc} seq {seq} is the unit {seen[doc, seq][:30]!r}, not this text"
+                          f"{keep}{undo}")
         elif (doc, seq) not in gold and (doc, text) in stored_seq:
             errors.append(f"{row.where}: this text is {doc} seq {stored_seq[doc, text]} in the data, not {seq}{keep}")
+        elif doc not in known_docs:
+            twins = [d for d in difflib.get_close_matches(doc, known_docs, n=3, cutoff=0.8) if (d, text) in stored_seq]
+            if twins:
+                errors.append(f"{row.where}: unknown document {doc!r}, but this text is {twins[0]} seq "
+                              f"{stored_seq[twins[0], text]}: a mistyped doc_id?{keep}")
+        if labelled.setdefault((doc, seq), (row.where, labels))[1] != labels:
+            first = labelled[doc, seq]
+            errors.append(f"{row.where}: {doc} seq {seq} is labelled {'/'.join(labels.values())} here but "
+                          f"{'/'.join(first[1].values())} at {first[0]}; keep one")
     return errors
 
 
@@ -233,7 +300,7 @@ def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path
     pairs, skipped, errors = read_corrections(files, schema)
     now = datetime.now(timezone.utc)
     gold, imported = existing_units(data_dir, schema)
-    errors += identity_errors(pairs, gold)
+    errors += identity_errors(pairs, gold, imported)
     if errors:
         raise ImportFailed(errors)
     result = ImportResult(skipped=skipped)

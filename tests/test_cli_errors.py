@@ -1,4 +1,5 @@
 """Bad input to any command is one `error: ...` line naming the file and the problem, exit code 2."""
+import json
 import shutil
 
 import pytest
@@ -88,3 +89,19 @@ def test_tag_without_a_trained_default_says_how_to_get_one(tmp_path, monkeypatch
 def test_segment_output_must_be_a_file(tmp_path):
     assert error_line(["segment", REPORT, "-o", str(tmp_path)]) == \
         f"error: {tmp_path}: is a directory; -o/--output is the units JSONL file to write"
+
+
+def test_review_compare_and_evaluate_arguments(tiny_model, tmp_path, seed_units):
+    file = tmp_path / "review.csv"
+    file.write_text("x", encoding="utf-8")
+    assert error_line(["review", str(tmp_path), "-o", str(file)]) == \
+        f"error: {file}: is a file; -o names the directory for the review tasks"
+    assert error_line(["compare", "a", "b", "--split", "bogus"]) == \
+        "error: --split must be train, dev or test, not 'bogus'"
+    assert error_line(["evaluate", "--model", str(tmp_path / "nosuch"), "--split", "test"]).startswith(
+        f"error: {tmp_path / 'nosuch'}: model directory not found and not a registered name")
+    tagged = tmp_path / "units.jsonl"  # `govtag tag` output: the model's labels beside their scores
+    tagged.write_text("".join(json.dumps({**u, "domain_score": 0.9, "type_score": 0.9}, ensure_ascii=False) + "\n"
+                              for u in seed_units[:3]), encoding="utf-8")
+    assert error_line(["evaluate", "--model", str(tiny_model), "--data", str(tagged)]) == \
+        f"error: {tagged}:1: `govtag tag` output: its domain and type are the model's predictions, not gold labels"

@@ -168,7 +168,7 @@ def test_a_new_document_gets_a_fixed_split_and_the_model_label_as_previous(data,
 
 BAD_CASES = {
     "unknown label": ("bad.csv", lambda rows: [{**rows[0]}, {**rows[1], "domain": "文化"}], ":3: unknown domain label '文化'"),
-    "half annotated": ("bad.csv", lambda rows: [{**rows[0], "type": ""}], ":2: unknown type label ''"),
+    "half annotated": ("bad.csv", lambda rows: [{**rows[0], "type": ""}], ":2: half-labelled: domain is filled but type is empty"),
     "missing text": ("bad.jsonl", lambda rows: [{k: v for k, v in rows[0].items() if k != "text"}], ":1: missing unit: no text"),
     "missing doc_id": ("bad.csv", lambda rows: [{**rows[0], "doc_id": ""}], ":2: missing unit: no doc_id"),
     "bad seq": ("bad.csv", lambda rows: [{**rows[0], "seq": "三"}], ":2: missing unit: seq must be a whole number"),
@@ -258,3 +258,50 @@ def test_cli_reports_every_problem_and_exits_nonzero(data, tasks, tmp_path):
     rows[0]["type"], rows[2]["domain"] = "plan", "经济"
     result = CliRunner().invoke(app, ["import", str(write_csv(tmp_path / "ok.csv", rows)), *args[2:]])
     assert result.exit_code == 0 and "6 units imported" in result.output
+
+
+def test_tag_output_is_refused_because_its_labels_are_the_models(data, tasks, tmp_path):
+    rows = [{k: v for k, v in r.items() if not k.startswith("model_")}
+            for r in accept_model(read_csv(tasks / CSV_FILE))]  # units.csv: labels beside their scores
+    units = write_jsonl(tmp_path / "units.jsonl", rows)
+    for path in (write_csv(tmp_path / "units.csv", rows), units):
+        with pytest.raises(ImportFailed, match="is `govtag tag` output"):
+            merge([path], *data, SCHEMA)
+
+
+def test_one_unit_given_two_labels_is_refused(data, tasks, tmp_path):
+    rows = accept_model(read_csv(tasks / CSV_FILE))
+    rows.append({**rows[0], "domain": "安全" if rows[0]["domain"] != "安全" else "民生"})
+    with pytest.raises(ImportFailed, match=":8: .* here but .* at .*:2; keep one"):
+        merge([write_csv(tmp_path / "two.csv", rows)], *data, SCHEMA)
+
+
+def test_a_mistyped_doc_id_is_refused_and_padding_is_stripped(data, tasks, tmp_path):
+    rows = accept_model(read_csv(tasks / CSV_FILE))
+    with pytest.raises(ImportFailed, match=f"unknown document '{DOC[:-1]}', but this text is {DOC} seq"):
+        merge([write_csv(tmp_path / "typo.csv", [{**rows[0], "doc_id": DOC[:-1]}])], *data, SCHEMA)
+    result = merge([write_csv(tmp_path / "pad.csv", [{**rows[0], "doc_id": f" {DOC} "}])], *data, SCHEMA)
+    assert result.new_documents == [] and imported_units(data[0])[0]["doc_id"] == DOC
+
+
+def test_an_edited_text_names_the_import_that_holds_the_unit(data, tasks, tmp_path):
+    rows = accept_model(read_csv(tasks / CSV_FILE))[:1]
+    rows[0].update(doc_id="new-report-1", text="2025/12/20")  # a date a spreadsheet rewrote
+    first = merge([write_csv(tmp_path / "mangled.csv", rows)], *data, SCHEMA).path
+    with pytest.raises(ImportFailed, match=f"it came from {first}: if that import was wrong, delete that file"):
+        merge([write_csv(tmp_path / "good.csv", [{**rows[0], "text": "2025年12月20日"}])], *data, SCHEMA)
+
+
+def test_utf16_csv_bom_json_and_guideline_jsonl_are_read(data, tasks, tmp_path):
+    rows = accept_model(read_csv(tasks / CSV_FILE))
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(write_csv(tmp_path / "plain.csv", rows).read_text(encoding="utf-8-sig").encode("utf-16"))
+    assert merge([utf16], *data, SCHEMA).units == 6
+    minimal = [{k: r[k] for k in ("doc_id", "seq", "text", "domain", "type")} for r in rows]
+    bom = tmp_path / "min.json"
+    bom.write_text(json.dumps(minimal, ensure_ascii=False), encoding="utf-8-sig")
+    assert merge([bom], *data, SCHEMA).units == 6
+    assert merge([write_jsonl(tmp_path / "mine.jsonl", minimal)], *data, SCHEMA).units == 6
+    unlabelled = [{k: r[k] for k in ("doc_id", "seq", "text")} for r in rows]
+    (tmp_path / "todo.json").write_text(json.dumps(unlabelled, ensure_ascii=False), encoding="utf-8")
+    assert merge([tmp_path / "todo.json"], *data, SCHEMA).skipped == 6

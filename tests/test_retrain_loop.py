@@ -71,6 +71,15 @@ def test_one_correction_round(tmp_path, monkeypatch, seed_units):
     assert {(c["doc_id"], c["seq"]) for c in corrections} == {(r["doc_id"], int(r["seq"])) for r in rows[:-2]}
     assert {c["previous"]["source"] for c in corrections} == {"seed", "model"}
 
+    # The next round neither overwrites the filled spreadsheet nor asks again for the units just corrected.
+    result = run("review", tagged, "-o", tmp_path / "tasks", "-c", tmp_path / "tiny.yaml")
+    assert result.exit_code == 2 and "already exists" in result.output
+    result = run("review", tagged, "-o", tmp_path / "tasks2", "-c", tmp_path / "tiny.yaml", "--n", 40)
+    assert result.exit_code == 0 and "38 corrected in an earlier import left out" in result.output
+    with (tmp_path / "tasks2" / CSV_FILE).open(encoding="utf-8-sig") as f:
+        again = {(r["doc_id"], r["seq"]) for r in csv.DictReader(f)}
+    assert not again & {(r["doc_id"], r["seq"]) for r in rows[:-2]}
+
     result = run("train", "-c", tmp_path / "tiny.yaml", "-o", models / "v2")
     assert result.exit_code == 0, result.output
     registry = load_registry()

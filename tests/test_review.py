@@ -37,6 +37,8 @@ def test_priority_rises_with_doubt_and_section_disagreement():
     score, reasons = priority(disagrees, SCHEMA, cfg)
     assert score == pytest.approx(priority(agrees, SCHEMA, cfg)[0] + 1.0)
     assert "section suggests problem" in reasons
+    byline = unit("a", 9, 0.9, "other", "三、下一步工作打算")  # a date or signature after the last part
+    assert "section suggests plan" not in priority(byline, SCHEMA, cfg)[1]
 
 
 def test_full_probabilities_are_used_for_entropy():

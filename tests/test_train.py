@@ -56,6 +56,13 @@ def test_train_command_reports_bad_config(tmp_path):
     assert "unknown key" in result.output and "bad.yaml" in result.output
 
 
+def test_train_command_refuses_to_replace_a_trained_model(tiny_model, tmp_path):
+    weights = (tiny_model / "model.safetensors").read_bytes()
+    result = CliRunner().invoke(app, ["train", "-c", "configs/tiny.yaml", "-o", str(tiny_model)])
+    assert result.exit_code == 2 and "already holds a trained model" in result.output and "--overwrite" in result.output
+    assert (tiny_model / "model.safetensors").read_bytes() == weights
+
+
 def test_freeze_layers_leaves_embeddings_and_lower_layers_untrained(tiny_config, seed_units):
     from labels.schema import load_schema
 

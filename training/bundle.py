@@ -63,7 +63,8 @@ def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
 def check_bundle(model_dir: str | Path) -> tuple[Config, Schema]:
     d = Path(model_dir)
     if not d.is_dir():
-        raise ModelDirError(f"{d}: model directory not found (train one with `govtag train -o {d}`)")
+        raise ModelDirError(f"{d}: model directory not found and not a registered name (`govtag models` lists "
+                          f"them; train one with `govtag train -o {d}`)")
     missing = [f for f in REQUIRED if not (d / f).exists()]
     if missing:
         raise ModelDirError(f"{d}: not a govtag model directory, missing {', '.join(missing)}")

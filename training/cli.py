@@ -18,16 +18,23 @@ def train(
     data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
     nproc: int = typer.Option(1, "--nproc", min=1, help="Data-parallel processes on this machine (torchrun, DDP); "
                               "train.batch_size is per process."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the trained model already in OUTPUT."),
 ) -> None:
     """Fine-tune the two-head model; resumes from its last checkpoint if a previous run was killed."""
+    from training.bundle import WEIGHTS
     from training.data import DataError
     from training.distributed import in_launcher, launch
     from training.train import train as run_train
 
     cfg = load_config_or_fail(config)  # checked before any process starts
+    if output.exists() and not output.is_dir():
+        fail(f"{output}: is a file; -o names the model directory to write")
+    if (output / WEIGHTS).exists() and not overwrite:
+        fail(f"{output}: already holds a trained model; train into a new directory and promote it with "
+             f"`govtag compare {output} NEW --promote`, or pass --overwrite to replace it")
     if nproc > 1 and not in_launcher():
         args = ["train", "-o", str(output), *(["-c", str(config)] if config else []),
-                *(["--data", str(data)] if data else [])]
+                *(["--data", str(data)] if data else []), *(["--overwrite"] if overwrite else [])]
         raise typer.Exit(launch(nproc, args))
     try:
         metrics = run_train(cfg, output, data)
@@ -44,7 +51,7 @@ def train(
 
 @training_app.command()
 def evaluate(
-    model: Path = typer.Option(..., "--model", "-m", help="Trained model directory."),
+    model: Path = typer.Option(..., "--model", "-m", help="Trained model directory or registered name."),
     data: Optional[Path] = typer.Option(None, "--data", help="Labeled JSONL file (units with gold domain and type)."),
     split: Optional[str] = typer.Option(None, "--split", help="Or: train, dev or test split of the model's own data."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a report directory (plots, bad cases)."),
@@ -56,6 +63,7 @@ def evaluate(
     from training.bundle import ModelDirError
     from training.data import DataError
     from training.evaluate import run_evaluation, summary_json
+    from training.registry import resolve
 
     if (data is None) == (split is None):
         fail("give either --data FILE.jsonl or --split train|dev|test")
@@ -66,7 +74,7 @@ def evaluate(
     if backend not in (None, "torch", "onnx"):
         fail(f"--backend must be torch or onnx, not {backend!r}")
     try:
-        result = run_evaluation(model, data, report, baseline=baseline, backend=backend, split=split)
+        result = run_evaluation(resolve(model), data, report, baseline=baseline, backend=backend, split=split)
     except (ModelDirError, DataError, FileNotFoundError) as e:  # FileNotFoundError: no ONNX export
         fail(str(e))
     if as_json:
@@ -111,6 +119,8 @@ def compare(
     from training.data import DataError
     from training.registry import resolve
 
+    if split not in ("train", "dev", "test"):
+        fail(f"--split must be train, dev or test, not {split!r}")
     cfg = load_config_or_fail(config)
     try:
         units = gold_units(data or cfg.resolve(cfg.data.dir), splits or cfg.resolve(cfg.data.splits), split,

@@ -49,6 +49,9 @@ def read_units(path: str | Path, schema: Schema | None = None) -> list[dict]:
             raise DataError(f"{where}missing field(s) {missing}")
         if not isinstance(r["text"], str) or not r["text"].strip():
             raise DataError(f"{where}empty text")
+        if schema and "domain_score" in r and "model_domain" not in r:
+            raise DataError(f"{where}`govtag tag` output: its domain and type are the model's predictions, "
+                            "not gold labels")
         if schema:
             try:
                 schema.check(r)
