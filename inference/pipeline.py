@@ -83,7 +83,7 @@ def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, sum
                   resume: bool, with_probs: bool, progress=None) -> list[Path]:
     """Tag each readable file into its part; return the parts in input order."""
     seg = tagger.cfg.segment
-    items = list(expand(inputs))
+    items = list(expand(inputs, exclude=parts.parent))  # the output directory may sit inside an input one
     summary.files = len(items)
     done = []
     task = progress.add_task("tagging", total=len(items)) if progress else None

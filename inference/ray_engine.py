@@ -32,10 +32,10 @@ from .tagger import Tagger
 PARQUET_DIR = "units_parquet"
 
 
-def file_rows(inputs: Iterable[str | Path]) -> list[dict]:
+def file_rows(inputs: Iterable[str | Path], exclude: Path | None = None) -> list[dict]:
     """One row per input file, in input order: the path as the plain engine reports it, the absolute path
     a worker reads (its working directory may differ), or the error of an input that is not a file."""
-    items = list(expand(inputs))
+    items = list(expand(inputs, exclude))
     ids = doc_ids([p for p in items if isinstance(p, Path)])
     return [{"index": i, "path": item.path, "read": "", "doc_id": "", "error": item.reason}
             if isinstance(item, ReadError) else
@@ -160,7 +160,7 @@ def tag_paths_ray(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | P
     summary = RunSummary()
     parts = prepare_parts(out_dir, tagger, resume, with_probs)
     shutil.rmtree(out_dir / PARQUET_DIR, ignore_errors=True)
-    rows = file_rows(inputs)
+    rows = file_rows(inputs, exclude=out_dir)
     summary.files = len(rows)
     tagged: list[dict] = []
     if rows:

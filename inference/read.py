@@ -23,9 +23,9 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
 _WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0\ufeff\u200b-\u200d]")
 _NARROW = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " ", "\u00a0": " "}
 _BOILERPLATE_PHRASES = ("试读结束", "查阅全文", "用户自发贡献", "该文观点仅代表作者本人", "本站仅提供信息存储空间", "如发现本站有涉嫌",
-                        "如若转载", "请注明出处", "可搜索其他更多资料", "写作网", "范文网", "版权所有")
+                        "如若转载", "请注明出处", "可搜索其他更多资料", "写作网", "范文网")
 _BOILERPLATE_LINE = re.compile("|".join((
-    r"copyright\b", r"(首页|当前位置|您的位置|您现在的位置)\s*[:>]", r"(上一篇|下一篇)\s*:", r"分享到", r"字号\s*:",
+    r"copyright\b", r".{0,40}版权所有(?!人)", r"(首页|当前位置|您的位置|您现在的位置)\s*[:>]", r"(上一篇|下一篇)\s*:", r"分享到", r"字号\s*:",
     r"(返回顶部|打印本页|关闭窗口|【打印】|【关闭】|相关推荐|相关阅读|相关文章|猜你喜欢|热门文章)$",
     r"(索引号|发布机构|发文机关|发文字号|成文日期|发布日期|发布时间|主题分类|公文种类|信息来源|浏览次数)\s*:",
 )), re.I)
@@ -58,14 +58,17 @@ class Document:
     encoding: str = ""
 
 
-def expand(inputs: Iterable[str | Path]) -> Iterator[Path | ReadError]:
-    """Files in the order given; directories recursively (sorted); globs. Each path once."""
+def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterator[Path | ReadError]:
+    """Files in the order given; directories recursively (sorted), leaving out the `exclude` directory (the
+    run's own output, which may sit inside an input directory); globs. Each path once."""
     seen: set[Path] = set()
+    skip = exclude.resolve() if exclude else None
     for item in inputs:
         p = Path(item)
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                           and not (skip and f.resolve().is_relative_to(skip)))
             if not found:
                 yield ReadError(p, f"no reports in this directory (looked for {' '.join(SUPPORTED)})")
         elif p.exists():
@@ -117,9 +120,10 @@ def decode(data: bytes) -> tuple[str, str]:
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
-        bad = text.count("\ufffd")
+        bad = len(re.findall("\ufffd+", text))  # one bad byte in a Chinese character gives two or three U+FFFD
+        slips = bad <= max(2, 1e-3 * len(text)) and text.count("\ufffd") <= max(3, 0.01 * len(text))
         # a UTF-8 file with a stray bad byte or two: keep it, the bytes become U+FFFD
-        text, encoding = (text, f"utf-8 ({bad} bad byte(s) replaced)") if bad <= 1e-3 * len(text) else ("", "")
+        text, encoding = (text, f"utf-8 ({bad} bad byte(s) replaced)") if slips else ("", "")
     if not encoding or "\x00" in text:
         from charset_normalizer import from_bytes
 
@@ -190,8 +194,12 @@ def _html_lines(data: bytes) -> tuple[list[str], list[str], str]:
     for tag in soup(["script", "style", "noscript", "template", "iframe", "head"]):
         tag.decompose()  # never visible: not counted as boilerplate
     dropped = []
+    page = len(soup.get_text(strip=True))
+    # navigation by class or id name, but never a wrapper holding most of the page ("layout-with-sidebar")
     hidden = [t for t in soup.find_all(True) if t.name in ("nav", "footer", "aside", "form", "button")
-              or _NAV_ATTR.search(" ".join(t.get("class", [])) + " " + (t.get("id") or ""))
+              or t.name not in ("html", "body", "main", "article")
+              and _NAV_ATTR.search(" ".join(t.get("class", [])) + " " + (t.get("id") or ""))
+              and len(t.get_text(strip=True)) < 0.5 * page
               or t.name == "table" and "索引号" in t.get_text()]
     for tag in hidden:
         if not tag.decomposed:
@@ -204,7 +212,10 @@ def _html_lines(data: bytes) -> tuple[list[str], list[str], str]:
 
 
 def _boilerplate(line: str) -> bool:
-    return (any(phrase in line for phrase in _BOILERPLATE_PHRASES) or bool(_BOILERPLATE_LINE.match(line))
+    """A short line with a web-page phrase or a line with several, a navigation or metadata line, or a short
+    line with a URL. A long line with one such phrase is report text (a report saved as one line)."""
+    phrases = sum(phrase in line for phrase in _BOILERPLATE_PHRASES)
+    return (phrases > 1 or phrases == 1 and len(line) <= 60 or bool(_BOILERPLATE_LINE.match(line))
             or len(line) <= 120 and not _ends_sentence(line) and bool(_URL.search(line)))
 
 
@@ -214,7 +225,7 @@ def clean(lines: Iterable[str]) -> tuple[str, list[str]]:
     for chunk in lines:
         chunk = _WIDE.sub(lambda m: _NARROW.get(m.group(), ""), chunk)
         for line in chunk.splitlines():
-            line = line.strip()
+            line = _CONTROL.sub("", line).strip()  # a stray control character is no text (and breaks .xlsx)
             if line:
                 (dropped if _boilerplate(line) else kept).append(line)
     return "\n".join(kept), dropped

@@ -128,3 +128,12 @@ def test_probabilities_on_request_and_review_flags(tagger, tmp_path):
 def test_missing_model_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, ["tag", str(EXAMPLES), "-m", str(tmp_path / "none"), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "model directory not found" in result.output
+
+
+def test_an_output_directory_inside_the_input_is_not_read_back(tagger, tmp_path):
+    shutil.copy(EXAMPLES / "002_ba0235b38cfe95e8.txt", tmp_path / "r.txt")
+    report = "一、工作回顾\n全年发放\x08补贴30万元。\n" + "全年新增城镇就业1200人,完成改造项目12个。\n" * 10
+    (tmp_path / "c.txt").write_text(report, encoding="utf-8")  # a stray \x08 once broke the .xlsx writer
+    first = tag_paths([tmp_path], tagger, tmp_path / "out")
+    again = tag_paths([tmp_path], tagger, tmp_path / "out")
+    assert (first.files, first.failed) == (again.files, again.failed) == (2, 0) and first.units == again.units

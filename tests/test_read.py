@@ -217,3 +217,41 @@ def test_read_all_reports_errors_and_goes_on():
     out = list(read_all(items))
     assert [type(x).__name__ for x in out] == ["ReadError", "ReadError", "Document", "ReadError"]
     assert out[2].doc_id == "utf8"
+
+
+def test_a_bad_byte_inside_a_chinese_character_is_one_slip():
+    report = (FIXTURES / "utf8.txt").read_text(encoding="utf-8")
+    data = bytearray(report.encode("utf-8"))
+    middle = report.encode("utf-8").index("工".encode("utf-8"))
+    data[middle] = 0xFF  # the lead byte of a 3-byte character: three bad bytes in a row
+    text, encoding = decode(bytes(data))
+    assert encoding == "utf-8 (1 bad byte(s) replaced)" and len(text) > 0.9 * len(report)
+
+
+def test_control_characters_are_removed_and_long_lines_are_never_boilerplate():
+    assert clean(["全年发放\x08补贴\x7f 30万元。"]) == ("全年发放补贴 30万元。", [])
+    ip = "(一)加强知识产权保护。开展专项执法行动3次,维护版权所有人合法权益,查办侵权案件12起,挽回损失40余万元。"
+    assert clean([ip]) == (ip, [])
+    one_line = "一、工作回顾。" + "全年新增就业1200人。" * 10 + "试读结束" + "二、明年打算。" * 5
+    assert clean([one_line]) == (one_line, [])
+    assert clean(["版权所有:某某区人民政府"]) == ("", ["版权所有:某某区人民政府"])
+
+
+def test_html_wrappers_named_like_navigation_keep_the_article():
+    html = ("<html><body class='layout-with-sidebar'><div class='navbar-top'><a>首页</a></div>"
+            "<div id='main' class='article share-enabled'><h1>某街道2024年工作总结</h1>"
+            + "".join(f"<p>第{i}项工作:全年完成改造项目{i}个,惠及居民{i * 100}户。</p>" for i in range(1, 8))
+            + "</div><div class='sidebar'>热门文章</div></body></html>").encode("utf-8")
+    from inference.read import _html_lines
+
+    lines, dropped, _ = _html_lines(html)
+    text = "\n".join(line.strip() for line in lines if line.strip())
+    assert "某街道2024年工作总结" in text and "第7项工作:全年完成改造项目7个,惠及居民700户。" in text
+    assert "首页" in dropped and "热门文章" in dropped
+
+
+def test_expand_leaves_out_the_runs_own_output_directory(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "r.txt").write_text("x")
+    (tmp_path / "out" / "report.html").write_text("x")
+    assert list(expand([tmp_path], exclude=tmp_path / "out")) == [tmp_path / "r.txt"]
