@@ -189,7 +189,7 @@ def review(
 ) -> None:
     """Pick the units most worth a human look; export Label Studio tasks, doccano JSONL and a CSV.
     Units a person already corrected (in the data's imported/ folder, same text) are not picked again."""
-    from labels.imports import existing_units
+    from labels.imports import corrected_texts
     from labels.schema import load_schema
     from training.data import DataError
 
@@ -201,14 +201,12 @@ def review(
     taken = [output / name for name in TASK_FILES if (output / name).exists()]
     if taken and not overwrite:
         fail(f"{taken[0]}: already exists and may hold labels being filled in; choose another -o or pass --overwrite")
-    schema = load_schema()
     try:
         units = read_tagged(tagged)
-        data_dir = cfg.resolve(cfg.data.dir)
-        gold, imported = existing_units(data_dir, schema) if data_dir.is_dir() else ({}, {})
+        corrected = corrected_texts(cfg.resolve(cfg.data.dir))
     except (FileNotFoundError, ValueError, DataError) as e:
         fail(str(e))
-    corrected = {key: gold[key]["text"] for key in imported}
+    schema = load_schema()
     fresh = [u for u in units if corrected.get((str(u["doc_id"]), u["seq"])) != u["text"]]
     chosen = select(fresh, schema, cfg.review, n)
     paths = write_tasks(chosen, output, schema, model=tagging_model(tagged))

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from inference.atomic import atomic_write
+from training.data import DataError, is_tag_output, iter_jsonl, load_splits, read_units, update_splits
 
 from .schema import TASKS, Schema
 
@@ -58,11 +59,6 @@ class ImportResult:
     duplicates: int = 0
     skipped: int = 0  # tasks or rows nobody labeled
     new_documents: list[str] = field(default_factory=list)
-
-
-def is_tag_output(fields) -> bool:
-    """`govtag tag` writes scores beside the model's labels; `govtag review` moves those labels to model_*."""
-    return "domain_score" in fields and "model_domain" not in fields
 
 
 def decode(raw: bytes) -> str:
@@ -165,9 +161,9 @@ def read_doccano(path: Path) -> tuple[list[Row], list[str]]:
         if not isinstance(r, dict):
             errors.append(f"{where}: expected a JSON object")
             continue
-        if is_tag_output({**(r.get("meta") or {}), **r}):
-            return [], [f"{path}: this file {TAG_OUTPUT}"]
         r = {**(r.get("meta") or {}), **r}
+        if is_tag_output(r):
+            return [], [f"{path}: this file {TAG_OUTPUT}"]
         labels = r.get("label", r.get("labels")) or []
         if not labels and all(t in r for t in TASKS):
             rows.append(Row(str(path), where, r, r.get("annotator")))
@@ -245,8 +241,6 @@ def read_corrections(files: list[str | Path], schema: Schema) -> tuple[list[tupl
 
 def existing_units(data_dir: Path, schema: Schema) -> tuple[dict, dict[tuple[str, int], Path]]:
     """Gold units by (doc_id, seq), an import winning over the unit it corrects; and each imported key's file."""
-    from training.data import read_units
-
     gold: dict[tuple[str, int], dict] = {}
     imported: dict[tuple[str, int], Path] = {}
     for path in sorted(data_dir.rglob("*.jsonl"), key=lambda p: (p.parent.name == IMPORTED, p)):
@@ -258,13 +252,19 @@ def existing_units(data_dir: Path, schema: Schema) -> tuple[dict, dict[tuple[str
     return gold, imported
 
 
+def corrected_texts(data_dir: Path) -> dict[tuple[str, int], str]:
+    """The text of every unit a person corrected in an earlier import, by (doc_id, seq)."""
+    return {(str(u["doc_id"]), u["seq"]): u["text"]
+            for path in sorted((data_dir / IMPORTED).glob("*.jsonl")) for u in read_units(path)}
+
+
 def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -> list[str]:
     """Rows whose (doc_id, seq) holds another text, in the data or in an earlier row, whose new seq
     carries a text its document already holds (an edited seq or text, never matched by text alone), whose
     unknown doc_id looks like a mistyped known one holding the same text, or that give a unit two labels."""
     seen = {key: u["text"] for key, u in gold.items()}
     stored_seq = {(doc, u["text"]): seq for (doc, seq), u in gold.items()}
-    known_docs = sorted({doc for doc, _ in gold})
+    known_docs = {doc for doc, _ in gold}
     labelled: dict[tuple[str, int], tuple[str, dict]] = {}
     errors, keep = [], "; keep doc_id, seq and text as exported"
     for row, unit in pairs:
@@ -278,7 +278,7 @@ def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -
         elif (doc, seq) not in gold and (doc, text) in stored_seq:
             errors.append(f"{row.where}: this text is {doc} seq {stored_seq[doc, text]} in the data, not {seq}{keep}")
         elif doc not in known_docs:
-            twins = [d for d in difflib.get_close_matches(doc, known_docs, n=3, cutoff=0.8) if (d, text) in stored_seq]
+            twins = [d for d in difflib.get_close_matches(doc, sorted(known_docs), n=3, cutoff=0.8) if (d, text) in stored_seq]
             if twins:
                 errors.append(f"{row.where}: unknown document {doc!r}, but this text is {twins[0]} seq "
                               f"{stored_seq[twins[0], text]}: a mistyped doc_id?{keep}")
@@ -292,8 +292,6 @@ def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -
 def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path, schema: Schema,
           annotator: str | None = None) -> ImportResult:
     """Validate every file, then write the corrections and update the splits; nothing is written on error."""
-    from training.data import DataError, iter_jsonl, load_splits, update_splits
-
     data_dir = Path(data_dir)
     if data_dir.is_file():
         raise DataError(f"{data_dir}: the data must be a directory; corrections go to its {IMPORTED}/ folder")

@@ -38,6 +38,11 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
             yield lineno, record
 
 
+def is_tag_output(fields) -> bool:
+    """`govtag tag` writes scores beside the model's labels; `govtag review` moves those labels to model_*."""
+    return "domain_score" in fields and "model_domain" not in fields
+
+
 def read_units(path: str | Path, schema: Schema | None = None) -> list[dict]:
     """Read a JSONL file of units; with a schema, every unit must carry valid gold labels."""
     units = []
@@ -49,7 +54,7 @@ def read_units(path: str | Path, schema: Schema | None = None) -> list[dict]:
             raise DataError(f"{where}missing field(s) {missing}")
         if not isinstance(r["text"], str) or not r["text"].strip():
             raise DataError(f"{where}empty text")
-        if schema and "domain_score" in r and "model_domain" not in r:
+        if schema and is_tag_output(r):
             raise DataError(f"{where}`govtag tag` output: its domain and type are the model's predictions, "
                             "not gold labels")
         if schema:
