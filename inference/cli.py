@@ -9,7 +9,7 @@ import typer
 from labels.cli import labels_app
 from training.cli import training_app
 
-from .cli_common import CONFIG_OPTION, fail, load_config_or_fail
+from .cli_common import CONFIG_OPTION, fail, load_config_or_fail, make_dir_or_fail
 
 app = typer.Typer(
     help="Tag Chinese government work reports: governance domain × statement type per sentence.",
@@ -40,6 +40,7 @@ def segment(
 
     if output.is_dir():
         fail(f"{output}: is a directory; -o/--output is the units JSONL file to write")
+    make_dir_or_fail(output.parent)
     cfg = load_config_or_fail(config).segment
     max_bytes = int((cfg.max_file_mb if max_file_mb is None else max_file_mb) * 1e6)
     limit = cfg.max_unit_chars if max_unit_chars is None else max_unit_chars
@@ -112,6 +113,9 @@ def tag(
         fail(f"--engine must be plain or ray, not {engine!r}")
     if backend not in (None, "torch", "onnx"):
         fail(f"--backend must be torch or onnx, not {backend!r}")
+    fmts = tuple(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
+    if not fmts:
+        fail("--format: name at least one of jsonl,csv,xlsx,parquet")
     if output.exists() and not output.is_dir():
         fail(f"{output}: is a file; -o/--output must be a directory (it gets units, summary.csv, report.html …)")
     if engine == "ray" and find_spec("ray") is None:
@@ -127,7 +131,7 @@ def tag(
                              device="cpu" if engine == "ray" else None)
     except (ModelDirError, FileNotFoundError) as e:
         fail(str(e))
-    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    make_dir_or_fail(output)
     try:
         if engine == "ray":
             from .ray_engine import ReplicaPool, tag_paths_ray
@@ -152,6 +156,9 @@ def tag(
         f"({summary.resumed} resumed), {summary.units} units{rate}, "
         f"{summary.review} flagged for review, {summary.dropped} boilerplate lines dropped, "
         f"{summary.failed} failed → {output}/ ({', '.join(summary.outputs)})")
+    if summary.removed:
+        Console(highlight=False).print(f"removed {', '.join(summary.removed)} of an earlier run into {output}/: "
+                                       "they would not match this run's units")
     if summary.failed:
         raise typer.Exit(1)
 

@@ -1,6 +1,8 @@
 """Pieces the `govtag` command modules share: the error exit and the --config option and its loading."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -11,6 +13,16 @@ CONFIG_OPTION = typer.Option(None, "--config", "-c", help="YAML config (default:
 def fail(message: str) -> NoReturn:
     typer.secho(f"error: {message}", fg="red", err=True)
     raise typer.Exit(2)
+
+
+def make_dir_or_fail(path: Path) -> None:
+    """Create an output directory (and its parents); one that cannot be made ends the command."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"{path}: cannot create this output directory: {e.strerror or e}")
+    if not os.access(path, os.W_OK):
+        fail(f"{path}: the output directory is not writable")
 
 
 def load_config_or_fail(path):

@@ -35,6 +35,7 @@ class RunSummary:
     seconds: float = 0.0
     errors: list[dict] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 def content_key(doc_id: str, text: str) -> str:
@@ -116,6 +117,11 @@ def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[st
     for fmt in formats:
         WRITERS[fmt](out_dir / f"units.{fmt}", read_parts(done))
         summary.outputs.append(f"units.{fmt}")
+    for fmt in sorted(set(WRITERS) - set(formats)):  # an earlier run's units in another format would not match
+        stale = out_dir / f"units.{fmt}"
+        if stale.exists():
+            stale.unlink()
+            summary.removed.append(stale.name)
     report = ReportBuilder(tagger.schema, tagger.cfg.tag.review_threshold)
     rows = []
     for part in done:

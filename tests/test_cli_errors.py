@@ -62,6 +62,15 @@ def test_tag_options_are_checked_before_loading_the_model(tmp_path):
         assert result.exit_code == 2 and "--batch-size" in result.output
 
 
+def test_output_that_cannot_be_created(tiny_model, tmp_path):
+    file = tmp_path / "out.txt"
+    file.write_text("x", encoding="utf-8")
+    assert error_line(["tag", REPORT, "-m", str(tiny_model), "-o", str(file / "sub")]) == \
+        f"error: {file / 'sub'}: cannot create this output directory: Not a directory"
+    assert error_line(["segment", REPORT, "-o", str(file / "units.jsonl")]) == \
+        f"error: {file}: cannot create this output directory: File exists"
+
+
 def test_damaged_model_directory(tiny_model, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)

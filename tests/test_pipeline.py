@@ -137,3 +137,15 @@ def test_an_output_directory_inside_the_input_is_not_read_back(tagger, tmp_path)
     first = tag_paths([tmp_path], tagger, tmp_path / "out")
     again = tag_paths([tmp_path], tagger, tmp_path / "out")
     assert (first.files, first.failed) == (again.files, again.failed) == (2, 0) and first.units == again.units
+
+
+def test_units_in_a_format_not_asked_for_again_are_removed(tiny_model, tmp_path):
+    report = str(EXAMPLES / "002_ba0235b38cfe95e8.txt")
+    args = ["tag", report, "-m", str(tiny_model), "-o", str(tmp_path)]
+    assert CliRunner().invoke(app, [*args, "--format", "jsonl,csv,csv"]).exit_code == 0
+    result = CliRunner().invoke(app, [*args, "--format", "xlsx"])
+    assert result.exit_code == 0 and "removed units.csv, units.jsonl of an earlier run" in result.output
+    assert not (tmp_path / "units.csv").exists() and (tmp_path / "units.xlsx").exists()
+    result = CliRunner().invoke(app, [*args, "--format", " , "])
+    assert result.exit_code == 2 and "--format: name at least one of" in result.output
+    assert (tmp_path / "units.xlsx").exists()

@@ -20,6 +20,7 @@ def models(tmp_path, monkeypatch):
 
 
 def add(path, parent=None):
+    path.mkdir(parents=True, exist_ok=True)
     return register(path, parent=parent, data_hash="abc", config={"name": "tiny"}, metrics=METRICS)
 
 
@@ -84,3 +85,26 @@ def test_models_cli_lists_sets_and_rolls_back(models, tiny_model):
     assert runner.invoke(app, ["models", "rollback"]).exit_code == 2
     assert runner.invoke(app, ["models", "default", "zzz"]).exit_code == 2
     assert runner.invoke(app, ["models", "register", str(models / "missing")]).exit_code == 2
+
+
+def test_models_remove_and_a_deleted_directory(models, tiny_model):
+    runner = CliRunner()
+    for name in ("a", "b", "c"):
+        shutil.copytree(tiny_model, models / name)
+        assert runner.invoke(app, ["models", "register", str(models / name)]).exit_code == 0
+    set_default("b")
+    result = runner.invoke(app, ["models", "remove", "b"])
+    assert result.exit_code == 2 and "'b' is the default model" in result.output
+    result = runner.invoke(app, ["models", "remove", "a"])
+    assert result.exit_code == 0 and f"its directory {models / 'a'} is kept" in result.output
+    assert "a" not in load_registry()["models"] and load_registry()["history"] == [] and (models / "a").is_dir()
+    shutil.rmtree(models / "c")
+    assert "c  " in runner.invoke(app, ["models"]).output and "directory gone" in runner.invoke(app, ["models"]).output
+    with pytest.raises(RegistryError, match="its directory .* is gone"):
+        set_default("c")
+    result = runner.invoke(app, ["models", "remove", "zzz"])
+    assert result.exit_code == 2 and "'zzz' is not registered" in result.output
+    shutil.copytree(tiny_model, models / "d")
+    runner.invoke(app, ["models", "register", str(models / "d")])
+    result = runner.invoke(app, ["models", "remove", "d", "--delete"])
+    assert result.exit_code == 0 and not (models / "d").exists() and "d" not in load_registry()["models"]

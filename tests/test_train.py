@@ -73,3 +73,14 @@ def test_freeze_layers_leaves_embeddings_and_lower_layers_untrained(tiny_config,
     assert not any(n.startswith(("encoder.embeddings.", "encoder.encoder.layer.0.")) for n in trainable)
     assert any(n.startswith("encoder.encoder.layer.1.") for n in trainable)
     assert any(not n.startswith("encoder.") for n in trainable)
+
+
+def test_train_command_says_whether_it_registered_the_model(tmp_path, monkeypatch):
+    from tests.conftest import SEEDS
+
+    monkeypatch.setenv("GOVTAG_MODELS_DIR", str(tmp_path / "models"))
+    args = ["train", "-c", "configs/tiny.yaml", "--data", str(SEEDS)]
+    inside = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "models" / "m1")])
+    assert inside.exit_code == 0 and "registered as m1" in inside.output
+    outside = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "elsewhere")])
+    assert outside.exit_code == 0 and "not registered" in outside.output and "govtag models register" in outside.output

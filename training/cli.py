@@ -24,6 +24,7 @@ def train(
     from training.bundle import WEIGHTS
     from training.data import DataError
     from training.distributed import in_launcher, launch
+    from training.registry import models_dir, name_of
     from training.train import train as run_train
 
     cfg = load_config_or_fail(config)  # checked before any process starts
@@ -46,7 +47,9 @@ def train(
                 m = metrics[split]
                 typer.echo(f"{split}: domain macro-F1 {m['domain']['macro_f1']:.3f}, "
                            f"type macro-F1 {m['type']['macro_f1']:.3f} ({m['n']} units)")
-        typer.echo(f"model written to {output}")
+        name = name_of(output)
+        typer.echo(f"model written to {output}" + (f", registered as {name} (`govtag models`)" if name else
+                   f"; not registered (outside {models_dir()}): `govtag models register {output}` adds it"))
 
 
 @training_app.command()
@@ -155,7 +158,7 @@ def compare(
         out.print(f"default model is now {promote_new(result)}", markup=False)
 
 
-models_app = typer.Typer(help="The model registry: list, set the default, roll back.", invoke_without_command=True)
+models_app = typer.Typer(help="The model registry: list, set the default, roll back, register, remove.", invoke_without_command=True)
 training_app.add_typer(models_app, name="models")
 
 
@@ -169,7 +172,7 @@ def models(ctx: typer.Context) -> None:
 @models_app.command("list")
 def models_list() -> None:
     """Every registered model: default mark, name, date, parent, data hash, test macro-F1, path."""
-    from training.registry import load_registry, registry_path
+    from training.registry import load_registry, model_path, registry_path
 
     registry = load_registry()
     if not registry["models"]:
@@ -177,8 +180,9 @@ def models_list() -> None:
     for name, e in sorted(registry["models"].items(), key=lambda kv: kv[1]["date"]):
         test = e["metrics"].get("test", {})
         scores = " ".join(f"{t} {test[t]['macro_f1']:.3f}" for t in ("domain", "type") if t in test)
+        gone = "" if model_path(e).is_dir() else "  (directory gone: `govtag models remove` unregisters it)"
         typer.echo(f"{'*' if name == registry['default'] else ' '} {name}  {e['date']}  parent={e['parent'] or '-'}  "
-                   f"data={e['data_hash'] or '-'}  test macro-F1: {scores or '-'}  {e['path']}")
+                   f"data={e['data_hash'] or '-'}  test macro-F1: {scores or '-'}  {e['path']}{gone}")
 
 
 @models_app.command("default")
@@ -202,6 +206,27 @@ def models_rollback() -> None:
         typer.echo(f"default model is now {rollback()}")
     except RegistryError as e:
         fail(str(e))
+
+
+@models_app.command("remove")
+def models_remove(
+    name: str = typer.Argument(..., help="Registered model name."),
+    delete: bool = typer.Option(False, "--delete", help="Also delete the model directory."),
+) -> None:
+    """Unregister a model (not the default); with --delete also delete its directory."""
+    import shutil
+
+    from training.registry import RegistryError, remove
+
+    try:
+        path = remove(name)
+    except RegistryError as e:
+        fail(str(e))
+    if delete and path.is_dir():
+        shutil.rmtree(path)
+        typer.echo(f"removed {name} and deleted {path}")
+    else:
+        typer.echo(f"removed {name} from the registry" + (f"; its directory {path} is kept" if path.is_dir() else ""))
 
 
 @models_app.command("register")

@@ -128,14 +128,34 @@ def resolve(name_or_path: str | Path) -> Path:
     return model_path(entry) if entry else Path(name_or_path)
 
 
-def set_default(name: str) -> None:
-    registry = load_registry()
+def entry(registry: dict, name: str) -> dict:
     if name not in registry["models"]:
         raise RegistryError(f"{name!r} is not registered; known: {sorted(registry['models'])}")
+    return registry["models"][name]
+
+
+def set_default(name: str) -> None:
+    registry = load_registry()
+    if not model_path(entry(registry, name)).is_dir():
+        raise RegistryError(f"{name!r}: its directory {model_path(registry['models'][name])} is gone; "
+                            f"`govtag models remove {name}` unregisters it")
     if registry["default"] and registry["default"] != name:
         registry["history"].append(registry["default"])
     registry["default"] = name
     save_registry(registry)
+
+
+def remove(name: str) -> Path:
+    """Unregister a model that is not the default (it also leaves the rollback history); returns its path."""
+    registry = load_registry()
+    path = model_path(entry(registry, name))
+    if registry["default"] == name:
+        raise RegistryError(f"{name!r} is the default model; make another one the default first "
+                            "(`govtag models default NAME`)")
+    del registry["models"][name]
+    registry["history"] = [h for h in registry["history"] if h != name]
+    save_registry(registry)
+    return path
 
 
 def rollback() -> str:
