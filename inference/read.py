@@ -131,6 +131,12 @@ def decode(data: bytes) -> tuple[str, str]:
         text, encoding = (str(best), codecs.lookup(best.encoding).name) if best else ("", "")
     if encoding and _plausible(text, guessed=not encoding.startswith("utf-8")):
         return text, encoding
+    try:  # a few lines of GBK (a title alone) are too little for the detector
+        text = data.decode("gb18030")
+        if "\x00" not in text and _plausible(text, guessed=True):
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
     if b"\x00" in data:
         raise DecodeError("binary data, not text")
     raise DecodeError("undecodable text (not UTF-8, UTF-16, GBK/GB18030 or another encoding that gives readable text)")

@@ -31,6 +31,12 @@ def test_gb18030_beyond_gbk():
     assert "𠮷祥社区" in doc.text
 
 
+def test_a_gbk_file_holding_only_a_title(tmp_path):
+    (tmp_path / "t.txt").write_bytes("区政府工作报告".encode("gbk"))
+    doc = read(tmp_path / "t.txt")
+    assert (doc.text, doc.encoding) == ("区政府工作报告", "gb18030")
+
+
 def test_full_width_ascii_is_folded_and_odd_spaces_normalised():
     text, dropped = clean(["\u3000\u3000（一）党建引领；全年学习３０次！\ufeff", "  ", "甲\u00a0乙"])
     assert text == "(一)党建引领;全年学习30次!\n甲 乙"
