@@ -8,6 +8,8 @@ from typing import NoReturn
 import typer
 
 CONFIG_OPTION = typer.Option(None, "--config", "-c", help="YAML config (default: configs/default.yaml).")
+DATA_OPTION = typer.Option(None, "--data", help="Labeled data directory (default: data.dir in the config).")
+SPLITS_OPTION = typer.Option(None, "--splits", help="Splits file (default: data.splits in the config).")
 
 
 def fail(message: str) -> NoReturn:
@@ -25,11 +27,17 @@ def make_dir_or_fail(path: Path) -> None:
         fail(f"{path}: the output directory is not writable")
 
 
-def load_config_or_fail(path):
-    """The config at path (default: configs/default.yaml); a bad file ends the command with its error."""
+def load_config_or_fail(path, data: Path | None = None, splits: Path | None = None):
+    """The config at path (default: configs/default.yaml), with --data/--splits in place of its data.dir and
+    data.splits (so a trained model records what it was trained on); a bad file ends the command with its error."""
     from training.config import DEFAULT_CONFIG, ConfigError, load_config
 
     try:
-        return load_config(path or DEFAULT_CONFIG)
+        cfg = load_config(path or DEFAULT_CONFIG)
     except ConfigError as e:
         fail(str(e))
+    if data:
+        cfg.data.dir = str(data.resolve())
+    if splits:
+        cfg.data.splits = str(splits.resolve())
+    return cfg

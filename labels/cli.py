@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from inference.cli_common import CONFIG_OPTION, fail, load_config_or_fail
+from inference.cli_common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, fail, load_config_or_fail
 
 labels_app = typer.Typer()
 data_app = typer.Typer(help="The labeled corpus: statistics and document splits.", no_args_is_help=True)
@@ -16,8 +16,8 @@ labels_app.add_typer(data_app, name="data")
 @labels_app.command("import")
 def import_labels(
     files: list[Path] = typer.Argument(..., metavar="FILE...", help="Label Studio .json, doccano .jsonl or review .csv."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
-    splits: Optional[Path] = typer.Option(None, "--splits", help="Splits file (default: from the config)."),
+    data: Optional[Path] = DATA_OPTION,
+    splits: Optional[Path] = SPLITS_OPTION,
     annotator: Optional[str] = typer.Option(None, "--annotator", help="Annotator for rows that do not name one."),
     config: Optional[Path] = CONFIG_OPTION,
 ) -> None:
@@ -26,9 +26,9 @@ def import_labels(
     from labels.schema import load_schema
     from training.data import DataError
 
-    cfg = load_config_or_fail(config)
+    cfg = load_config_or_fail(config, data, splits)
     try:
-        r = merge(files, data or cfg.resolve(cfg.data.dir), splits or cfg.resolve(cfg.data.splits),
+        r = merge(files, cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits),
                   load_schema(), annotator)
     except ImportFailed as e:
         for line in e.errors:
@@ -46,14 +46,15 @@ def import_labels(
 @data_app.command("stats")
 def data_stats(
     config: Optional[Path] = CONFIG_OPTION,
-    data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
+    data: Optional[Path] = DATA_OPTION,
+    splits: Optional[Path] = SPLITS_OPTION,
 ) -> None:
     """Counts per split × domain × type, and per source."""
     from labels.corpus import corpus_tables
     from training.data import DataError
 
-    cfg = load_config_or_fail(config)
-    data = data or cfg.resolve(cfg.data.dir)
+    cfg = load_config_or_fail(config, data, splits)
+    data = cfg.resolve(cfg.data.dir)
     if not data.exists():
         fail(f"{data}: labeled data directory not found")
     try:
@@ -63,12 +64,13 @@ def data_stats(
 
 
 @data_app.command("split")
-def data_split(config: Optional[Path] = CONFIG_OPTION) -> None:
+def data_split(config: Optional[Path] = CONFIG_OPTION, data: Optional[Path] = DATA_OPTION,
+               splits: Optional[Path] = SPLITS_OPTION) -> None:
     """Add documents that are not yet in the splits file; existing assignments never move."""
     from labels.schema import load_schema
     from training.data import DataError, load_labeled, load_splits, update_splits
 
-    cfg = load_config_or_fail(config)
+    cfg = load_config_or_fail(config, data, splits)
     path = cfg.resolve(cfg.data.splits)
     try:
         before = len(load_splits(path))

@@ -101,3 +101,22 @@ def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
     assert all(u["section"] == "一、工作成效" for u in units)  # the input is not changed
     assert [(u["text"], u["domain"], u["type"]) for u in dropped] == [(u["text"], u["domain"], u["type"]) for u in units]
     assert drop_context(units, 0.0, seed=7) is units
+
+
+def test_data_split_and_stats_commands_take_data_and_splits(tmp_path):
+    from typer.testing import CliRunner
+
+    from inference.cli import app
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"doc_id": doc, "seq": 0, "text": f"{doc}全年新增就业1200人。", "domain": "民生", "type": "achievement"}
+            for doc in ("x1", "x2")]
+    (data / "mine.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    splits = tmp_path / "splits.yaml"
+    args = ["--data", str(data), "--splits", str(splits)]
+    result = CliRunner().invoke(app, ["data", "split", *args])
+    assert result.exit_code == 0 and f"{splits}: 2 new document(s), 2 in all" in result.output
+    assert load_splits(splits) == {"x1": hashed_split("x1"), "x2": hashed_split("x2")}
+    result = CliRunner().invoke(app, ["data", "stats", *args])
+    assert result.exit_code == 0 and "| written | " not in result.output and "| unknown | 2 | 2 |" in result.output

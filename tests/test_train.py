@@ -75,12 +75,17 @@ def test_freeze_layers_leaves_embeddings_and_lower_layers_untrained(tiny_config,
     assert any(not n.startswith("encoder.") for n in trainable)
 
 
-def test_train_command_says_whether_it_registered_the_model(tmp_path, monkeypatch):
-    from tests.conftest import SEEDS
+def test_train_command_records_data_and_splits_and_says_whether_it_registered(tmp_path, monkeypatch):
+    import yaml
+
+    from tests.conftest import REPO, SEEDS
 
     monkeypatch.setenv("GOVTAG_MODELS_DIR", str(tmp_path / "models"))
-    args = ["train", "-c", "configs/tiny.yaml", "--data", str(SEEDS)]
+    splits = REPO / "tests" / "fixtures" / "seed_splits.yaml"
+    args = ["train", "-c", "configs/tiny.yaml", "--data", str(SEEDS), "--splits", str(splits)]
     inside = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "models" / "m1")])
     assert inside.exit_code == 0 and "registered as m1" in inside.output
+    recorded = yaml.safe_load((tmp_path / "models" / "m1" / "train_config.yaml").read_text(encoding="utf-8"))["data"]
+    assert recorded == {"dir": str(SEEDS), "splits": str(splits)}
     outside = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "elsewhere")])
     assert outside.exit_code == 0 and "not registered" in outside.output and "govtag models register" in outside.output

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from inference.cli_common import CONFIG_OPTION, fail, load_config_or_fail
+from inference.cli_common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, fail, load_config_or_fail
 
 training_app = typer.Typer()
 
@@ -15,7 +15,8 @@ training_app = typer.Typer()
 def train(
     output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
     config: Optional[Path] = CONFIG_OPTION,
-    data: Optional[Path] = typer.Option(None, "--data", help="Labeled data directory (default: from the config)."),
+    data: Optional[Path] = DATA_OPTION,
+    splits: Optional[Path] = SPLITS_OPTION,
     nproc: int = typer.Option(1, "--nproc", min=1, help="Data-parallel processes on this machine (torchrun, DDP); "
                               "train.batch_size is per process."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the trained model already in OUTPUT."),
@@ -27,7 +28,7 @@ def train(
     from training.registry import models_dir, name_of
     from training.train import train as run_train
 
-    cfg = load_config_or_fail(config)  # checked before any process starts
+    cfg = load_config_or_fail(config, data, splits)  # checked before any process starts
     if output.exists() and not output.is_dir():
         fail(f"{output}: is a file; -o names the model directory to write")
     if (output / WEIGHTS).exists() and not overwrite:
@@ -35,10 +36,11 @@ def train(
              f"`govtag compare {output} NEW --promote`, or pass --overwrite to replace it")
     if nproc > 1 and not in_launcher():
         args = ["train", "-o", str(output), *(["-c", str(config)] if config else []),
-                *(["--data", str(data)] if data else []), *(["--overwrite"] if overwrite else [])]
+                *(["--data", str(data)] if data else []), *(["--splits", str(splits)] if splits else []),
+                *(["--overwrite"] if overwrite else [])]
         raise typer.Exit(launch(nproc, args))
     try:
-        metrics = run_train(cfg, output, data)
+        metrics = run_train(cfg, output)
     except (DataError, ValueError, FileNotFoundError) as e:
         fail(str(e))
     if metrics:
@@ -104,7 +106,7 @@ def compare(
     new: str = typer.Argument(..., help="NEW model: directory or registered name."),
     data: Optional[Path] = typer.Option(None, "--data", help="Gold JSONL file, or a data directory (default: from the config)."),
     split: str = typer.Option("test", "--split", help="Split to use when --data is a directory."),
-    splits: Optional[Path] = typer.Option(None, "--splits", help="Splits file (default: from the config)."),
+    splits: Optional[Path] = SPLITS_OPTION,
     promote: bool = typer.Option(False, "--promote", help="Make NEW the default unless it is worse beyond noise."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the full comparison as JSON."),
     resamples: int = typer.Option(1000, "--resamples", min=100, help="Bootstrap resamples."),
@@ -124,9 +126,9 @@ def compare(
 
     if split not in ("train", "dev", "test"):
         fail(f"--split must be train, dev or test, not {split!r}")
-    cfg = load_config_or_fail(config)
+    cfg = load_config_or_fail(config, splits=splits)
     try:
-        units = gold_units(data or cfg.resolve(cfg.data.dir), splits or cfg.resolve(cfg.data.splits), split,
+        units = gold_units(data or cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits), split,
                            load_schema())
         result = compare_models(resolve(old), resolve(new), units, resamples)
     except (ModelDirError, DataError, ValueError) as e:

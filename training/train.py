@@ -79,8 +79,8 @@ def training_arguments(cfg: Config, checkpoint_dir: Path) -> TrainingArguments:
     )
 
 
-def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None, callbacks: list | None = None) -> dict:
-    """Train, pick the best epoch on dev, calibrate, evaluate dev and test, write the model directory."""
+def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> dict:
+    """Train on cfg.data, pick the best epoch on dev, calibrate, evaluate dev and test, write the model directory."""
     from inference.tagger import set_threads
 
     from .evaluate import evaluate_units, fit_calibration
@@ -89,7 +89,7 @@ def train(cfg: Config, out_dir: str | Path, data_dir: str | Path | None = None, 
     set_threads(threads_per_process(cfg.train.threads))
     set_seed(cfg.train.seed)
     schema = load_schema()
-    data_dir = Path(data_dir) if data_dir else cfg.resolve(cfg.data.dir)
+    data_dir = cfg.resolve(cfg.data.dir)
     units = load_labeled(data_dir, schema)
     splits = split_units(units, load_splits(cfg.resolve(cfg.data.splits)))
     model, tokenizer = build_model(cfg, splits["train"], schema)
