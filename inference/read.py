@@ -142,24 +142,30 @@ def decode(data: bytes) -> tuple[str, str]:
     raise DecodeError("undecodable text (not UTF-8, UTF-16, GBK/GB18030 or another encoding that gives readable text)")
 
 
-def _docx_lines(path: Path) -> list[str]:
-    import docx
-    from docx.table import Table
+TABLE_CELL_CHARS = 40  # a row whose every cell is one line this short reads as one statement
+
+
+def _docx_blocks(container) -> Iterator[str]:
+    """Lines of a document body or table cell in order; tables row by row, nested tables included."""
     from docx.text.paragraph import Paragraph
 
-    d = docx.Document(str(path))
-    lines = []
-    for el in d.element.body.iterchildren():
-        if el.tag.endswith("}p"):
-            lines.append(Paragraph(el, d).text)
-        elif el.tag.endswith("}tbl"):
-            for row in Table(el, d).rows:
-                seen = set()
-                for cell in row.cells:
-                    if id(cell._tc) not in seen:  # a merged cell is listed once per grid column
-                        seen.add(id(cell._tc))
-                        lines.extend(p.text for p in cell.paragraphs)
-    return lines
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            yield block.text
+            continue
+        for row in block.rows:
+            cells = {id(c._tc): c for c in row.cells}.values()  # a merged cell is listed once per grid column
+            lines = [[line for line in _docx_blocks(c) if line.strip()] for c in cells]
+            if len(lines) > 1 and all(len(ls) <= 1 and all(len(x) <= TABLE_CELL_CHARS for x in ls) for ls in lines):
+                yield " ".join(ls[0].strip() for ls in lines if ls)  # 指标 | 单位 | 完成值 → one unit, not three
+            else:
+                yield from (line for ls in lines for line in ls)
+
+
+def _docx_lines(path: Path) -> list[str]:
+    import docx
+
+    return list(_docx_blocks(docx.Document(str(path))))
 
 
 def _ends_sentence(line: str) -> bool:

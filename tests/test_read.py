@@ -97,11 +97,18 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
     table.cell(1, 0).text = "学习"
     table.cell(1, 1).text = "30次"
     table.cell(1, 2).text = "超额完成。"
-    d.add_paragraph("二、下步打算")
+    layout = d.add_table(rows=1, cols=2)  # a table used for page layout: whole paragraphs in a cell
+    layout.cell(0, 0).text = "二、下步打算"
+    layout.cell(0, 1).text = "持续深化理论学习并推动学习成果转化为工作实效以确保全年任务圆满完成。"
+    layout.cell(0, 1).add_paragraph("加强队伍建设。")
+    nested = layout.cell(0, 1).add_table(rows=1, cols=2)
+    nested.cell(0, 0).text = "培训"
+    nested.cell(0, 1).text = "4期"
     path = tmp_path / "report.docx"
     d.save(path)
-    assert read(path).text.splitlines() == ["一、主要工作", "全年开展学习30次。", "指标", "完成情况", "学习", "30次",
-                                            "超额完成。", "二、下步打算"]
+    assert read(path).text.splitlines() == [
+        "一、主要工作", "全年开展学习30次。", "指标 完成情况", "学习 30次 超额完成。", "二、下步打算",
+        "持续深化理论学习并推动学习成果转化为工作实效以确保全年任务圆满完成。", "加强队伍建设。", "培训 4期"]
 
 
 def _pdf(path: Path, paragraphs: list[str]) -> Path:
