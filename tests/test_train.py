@@ -89,3 +89,13 @@ def test_train_command_records_data_and_splits_and_says_whether_it_registered(tm
     assert recorded == {"dir": str(SEEDS), "splits": str(splits)}
     outside = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "elsewhere")])
     assert outside.exit_code == 0 and "not registered" in outside.output and "govtag models register" in outside.output
+
+
+def test_train_command_interrupted_says_how_to_resume(tmp_path, monkeypatch):
+    def interrupted(cfg, out):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("training.train.train", interrupted)
+    result = CliRunner().invoke(app, ["train", "-c", "configs/tiny.yaml", "-o", str(tmp_path / "m")])
+    assert result.exit_code == 130
+    assert f"finished epochs are kept in {tmp_path / 'm.checkpoints'}; run the same command to resume" in result.stderr

@@ -43,6 +43,10 @@ def train(
         metrics = run_train(cfg, output)
     except (DataError, ValueError, FileNotFoundError) as e:
         fail(str(e))
+    except KeyboardInterrupt:
+        typer.secho(f"interrupted: finished epochs are kept in {output.with_name(output.name + '.checkpoints')}; "
+                    "run the same command to resume", fg="yellow", err=True)
+        raise typer.Exit(130)
     if metrics:
         for split in ("dev", "test"):
             if split in metrics:
