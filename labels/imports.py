@@ -312,9 +312,11 @@ def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path
             previous = {"domain": old["domain"], "type": old["type"], "source": old.get("source", "unknown")}
         else:
             previous = {**row.model, "source": "model"} if row.model else None
-        merged[key] = {**unit, "source": "imported", "previous": previous, "provenance": {
-            "file": row.file, "annotator": row.annotator or annotator or "unknown",
-            "time": row.time or now.isoformat(timespec="seconds")}}
+        provenance = {"file": row.file, "annotator": row.annotator or annotator or "unknown",
+                      "time": row.time or now.isoformat(timespec="seconds")}
+        note = str(row.fields.get("note") or "").strip()  # review.csv's note column: the annotator's remark
+        merged[key] = {**unit, "source": "imported", "previous": previous,
+                       "provenance": {**provenance, "note": note} if note else provenance}
     if not merged:
         return result
     result.units = len(merged)

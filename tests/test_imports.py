@@ -80,6 +80,7 @@ def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tas
     rows = read_csv(tasks / CSV_FILE)
     for r in rows:
         r.update(domain="民生", type="achievement", annotator="alice")
+    rows[0]["note"] = " 标题像民生，正文是经济？ "
     result = merge([write_csv(tmp_path / "done.csv", rows)], *data, SCHEMA)
     assert result.units == 6 and result.new_units == 0 and not result.new_documents
     merged = imported_units(data[0])
@@ -89,6 +90,7 @@ def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tas
     assert first["previous"] == {"domain": gold[first["text"]]["domain"], "type": gold[first["text"]]["type"],
                                  "source": "seed"}
     assert first["provenance"]["annotator"] == "alice" and first["provenance"]["file"].endswith("done.csv")
+    assert first["provenance"]["note"] == "标题像民生，正文是经济？" and "note" not in merged[1]["provenance"]
     assert first["seq"] == gold[first["text"]]["seq"]
     merged_data = load_labeled(data[0], SCHEMA)
     labeled = {(u["doc_id"], u["seq"]): u for u in merged_data}
