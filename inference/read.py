@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import codecs
 import glob
+import logging
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +179,7 @@ def _pdf_lines(path: Path) -> tuple[list[str], list[str]]:
     import pdfplumber
     from .segment import marker
 
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font-descriptor warnings about PDFs it reads fine
     lines, dropped, full = [], [], False
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
@@ -256,6 +259,9 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         raise ReadError(path, "empty file")
     if max_bytes is not None and size > max_bytes:
         raise ReadError(path, f"file is {size / 1e6:.3g} MB, over the {max_bytes / 1e6:g} MB limit (segment.max_file_mb)")
+    if suffix == ".docx" and not zipfile.is_zipfile(path):
+        raise ReadError(path, "not a readable .docx file: not a Word package (damaged, or a .doc or other file "
+                              "renamed .docx)")
     encoding, dropped = "", []
     try:
         if suffix == ".txt":
