@@ -44,10 +44,13 @@ def content_key(doc_id: str, text: str) -> str:
 
 def run_fingerprint(tagger: Tagger, with_probs: bool) -> dict:
     """What a part depends on besides its document: model, weights, backend, review threshold, --probs."""
-    weights = tagger.model_dir / "model.safetensors" if tagger.model_dir else None
+    if tagger.backend == "onnx":
+        weights = tagger.session.path  # the ONNX file this run executes (int8, or fp32 after --no-quantize)
+    else:
+        weights = tagger.model_dir / "model.safetensors" if tagger.model_dir else None
     stat = weights.stat() if weights and weights.exists() else None
     return {"model": str(tagger.model_dir.resolve()) if tagger.model_dir else None,
-            "weights": [stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend,
+            "weights": [weights.name, stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend,
             "review_threshold": tagger.cfg.tag.review_threshold, "probs": with_probs}
 
 
@@ -63,7 +66,7 @@ def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool 
             what = {"model": "another model", "weights": "other weights", "backend": f"backend {before.get('backend')}",
                     "review_threshold": f"review threshold {before.get('review_threshold')}",
                     "probs": "--probs" if before.get("probs") else "no --probs"}
-            raise ValueError(f"{out_dir}: the interrupted run used {', '.join(what[k] for k in changed)}; "
+            raise ValueError(f"{out_dir}: the earlier run there used {', '.join(what[k] for k in changed)}; "
                              "resume with the same settings, or run without --resume")
     else:
         shutil.rmtree(parts, ignore_errors=True)

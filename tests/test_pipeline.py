@@ -149,3 +149,16 @@ def test_units_in_a_format_not_asked_for_again_are_removed(tiny_model, tmp_path)
     result = CliRunner().invoke(app, [*args, "--format", " , "])
     assert result.exit_code == 2 and "--format: name at least one of" in result.output
     assert (tmp_path / "units.xlsx").exists()
+
+
+def test_resume_with_the_onnx_backend_notices_a_new_export(tiny_model, tmp_path):
+    from inference.onnx_export import export_onnx
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    export_onnx(model, quantize=False)
+    report = EXAMPLES / "002_ba0235b38cfe95e8.txt"
+    tag_paths([report], Tagger.load(model, backend="onnx"), tmp_path / "out", formats=("jsonl",))
+    export_onnx(model)  # an int8 file now, which --backend onnx runs instead of the fp32 one
+    with pytest.raises(ValueError, match="the earlier run there used other weights"):
+        tag_paths([report], Tagger.load(model, backend="onnx"), tmp_path / "out", formats=("jsonl",), resume=True)
