@@ -47,6 +47,7 @@ class Row:
     annotator: str | None = None
     time: str | None = None
     model: dict | None = None  # the model's labels, when the file carries them
+    user_id: int | None = None  # Label Studio's numeric completed_by: used only when no name is known
 
 
 @dataclass
@@ -135,10 +136,10 @@ def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
             continue
         a = max(done, key=lambda a: a.get("updated_at") or a.get("created_at") or "")
         by = a.get("completed_by")
-        annotator = by.get("email") if isinstance(by, dict) else (f"user {by}" if by is not None else None)
         model = choices((task.get("predictions") or [{}])[0].get("result"))
-        rows.append(Row(str(path), where, {**task["data"], **choices(a.get("result"))}, annotator,
-                        a.get("updated_at") or a.get("created_at"), model if set(model) >= set(TASKS) else None))
+        rows.append(Row(str(path), where, {**task["data"], **choices(a.get("result"))},
+                        by.get("email") if isinstance(by, dict) else None, a.get("updated_at") or a.get("created_at"),
+                        model if set(model) >= set(TASKS) else None, by if isinstance(by, int) else None))
     return rows, errors
 
 
@@ -312,7 +313,8 @@ def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path
             previous = {"domain": old["domain"], "type": old["type"], "source": old.get("source", "unknown")}
         else:
             previous = {**row.model, "source": "model"} if row.model else None
-        provenance = {"file": row.file, "annotator": row.annotator or annotator or "unknown",
+        user = f"Label Studio user {row.user_id}" if row.user_id is not None else "unknown"
+        provenance = {"file": row.file, "annotator": row.annotator or annotator or user,
                       "time": row.time or now.isoformat(timespec="seconds")}
         note = str(row.fields.get("note") or "").strip()  # review.csv's note column: the annotator's remark
         merged[key] = {**unit, "source": "imported", "previous": previous,

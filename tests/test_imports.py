@@ -307,3 +307,18 @@ def test_utf16_csv_bom_json_and_guideline_jsonl_are_read(data, tasks, tmp_path):
     unlabelled = [{k: r[k] for k in ("doc_id", "seq", "text")} for r in rows]
     (tmp_path / "todo.json").write_text(json.dumps(unlabelled, ensure_ascii=False), encoding="utf-8")
     assert merge([tmp_path / "todo.json"], *data, SCHEMA).skipped == 6
+
+
+def test_a_label_studio_user_id_gives_way_to_the_annotator_option(data, tasks, tmp_path):
+    exported = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))
+    result = [{"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": [value]}}
+              for name, value in (("domain", "安全"), ("type", "plan"))]
+    exported[0]["annotations"] = [{"completed_by": 7, "updated_at": "2025-03-01T10:00:00Z", "result": result}]
+    exported[1]["annotations"] = [{"completed_by": 7, "updated_at": "2025-03-01T10:00:00Z", "result": result}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported[:1], ensure_ascii=False), encoding="utf-8")
+    merge([path], *data, SCHEMA)
+    assert imported_units(data[0])[0]["provenance"]["annotator"] == "Label Studio user 7"
+    path.write_text(json.dumps(exported[:2], ensure_ascii=False), encoding="utf-8")
+    merge([path], *data, SCHEMA, annotator="王敏")
+    assert {u["provenance"]["annotator"] for u in imported_units(data[0])} == {"王敏"}
