@@ -68,13 +68,19 @@ def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterato
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS
+            named = sorted(f for f in p.rglob("*") if f.suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS
                            and not any(part.startswith(".") for part in f.relative_to(p).parts)
                            and not (skip and f.resolve().is_relative_to(skip)))
-            if not found:
+            broken = [f for f in named if f.is_symlink() and not f.exists()]
+            yield from (ReadError(f, "broken symbolic link: its target is missing") for f in broken)
+            found = [f for f in named if f.is_file()]
+            if not found and not broken:
                 yield ReadError(p, f"no reports in this directory (looked for {' '.join(SUPPORTED)})")
         elif p.exists():
             found = [p]
+        elif p.is_symlink():
+            yield ReadError(item, "broken symbolic link: its target is missing")
+            continue
         elif glob.has_magic(str(item)):
             found = sorted(Path(f) for f in glob.glob(str(item), recursive=True) if Path(f).is_file())
             if not found:

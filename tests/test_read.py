@@ -220,6 +220,16 @@ def test_expand_files_directories_and_globs(tmp_path):
     assert [e.reason for e in errors] == ["no file matches this pattern", "no such file or directory"]
 
 
+def test_broken_symbolic_links_are_reported(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ok.txt").write_text("x")
+    (tmp_path / "in" / "gone.txt").symlink_to(tmp_path / "moved.txt")
+    items = list(expand([tmp_path / "in", tmp_path / "in" / "gone.txt"]))
+    assert [(str(e.path), e.reason) for e in items if isinstance(e, ReadError)] == \
+        [(str(tmp_path / "in" / "gone.txt"), "broken symbolic link: its target is missing")] * 2
+    assert [p for p in items if isinstance(p, Path)] == [tmp_path / "in" / "ok.txt"]
+
+
 def test_a_directory_without_reports_is_an_error(tmp_path):
     (tmp_path / "notes.md").write_text("x")
     [error] = list(expand([tmp_path]))
