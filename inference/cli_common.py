@@ -1,4 +1,5 @@
-"""Pieces the `govtag` command modules share: the error exit and the --config option and its loading."""
+"""Pieces the `govtag` command modules share: the error exit, output directory creation, and the --config,
+--data and --splits options and their loading."""
 from __future__ import annotations
 
 import os

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 SUPPORTED = (".txt", ".docx", ".pdf", ".html", ".htm")
 # Found in a directory these are reported as unsupported rather than skipped silently.
 UNSUPPORTED_DOCS = (".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".ppt", ".pptx")
+TABLE_CELL_CHARS = 40  # a .docx table row whose every cell is one line this short reads as one statement
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -148,9 +149,6 @@ def decode(data: bytes) -> tuple[str, str]:
     if b"\x00" in data:
         raise DecodeError("binary data, not text")
     raise DecodeError("undecodable text (not UTF-8, UTF-16, GBK/GB18030 or another encoding that gives readable text)")
-
-
-TABLE_CELL_CHARS = 40  # a row whose every cell is one line this short reads as one statement
 
 
 def _docx_blocks(container) -> Iterator[str]:

@@ -164,7 +164,8 @@ def compare(
         out.print(f"default model is now {promote_new(result)}", markup=False)
 
 
-models_app = typer.Typer(help="The model registry: list, set the default, roll back, register, remove.", invoke_without_command=True)
+models_app = typer.Typer(help="The model registry: list, set the default, roll back, register, remove.",
+                         invoke_without_command=True)
 training_app.add_typer(models_app, name="models")
 
 

@@ -136,9 +136,9 @@ def entry(registry: dict, name: str) -> dict:
 
 def set_default(name: str) -> None:
     registry = load_registry()
-    if not model_path(entry(registry, name)).is_dir():
-        raise RegistryError(f"{name!r}: its directory {model_path(registry['models'][name])} is gone; "
-                            f"`govtag models remove {name}` unregisters it")
+    path = model_path(entry(registry, name))
+    if not path.is_dir():
+        raise RegistryError(f"{name!r}: its directory {path} is gone; `govtag models remove {name}` unregisters it")
     if registry["default"] and registry["default"] != name:
         registry["history"].append(registry["default"])
     registry["default"] = name
