@@ -98,7 +98,11 @@ def test_models_remove_and_a_deleted_directory(models, tiny_model):
     result = runner.invoke(app, ["models", "remove", "a"])
     assert result.exit_code == 0 and f"its directory {models / 'a'} is kept" in result.output
     assert "a" not in load_registry()["models"] and load_registry()["history"] == [] and (models / "a").is_dir()
+    set_default("c")
+    set_default("b")
     shutil.rmtree(models / "c")
+    with pytest.raises(RegistryError, match="the earlier default 'c' has no directory any more"):
+        rollback()
     assert "c  " in runner.invoke(app, ["models"]).output and "directory gone" in runner.invoke(app, ["models"]).output
     with pytest.raises(RegistryError, match="its directory .* is gone"):
         set_default("c")

@@ -163,6 +163,10 @@ def rollback() -> str:
     registry = load_registry()
     if not registry["history"]:
         raise RegistryError("no earlier default to roll back to")
+    previous = registry["history"][-1]
+    if not model_path(entry(registry, previous)).is_dir():
+        raise RegistryError(f"the earlier default {previous!r} has no directory any more; `govtag models remove "
+                            f"{previous}` takes it out of the history")
     registry["default"] = registry["history"].pop()
     save_registry(registry)
     return registry["default"]
