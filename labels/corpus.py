@@ -13,7 +13,11 @@ def corpus_tables(data_dir: str | Path, splits_path: str | Path) -> str:
 
     schema = load_schema()
     units = load_labeled(data_dir, schema)
-    by_split = split_units(units, load_splits(splits_path))
+    splits = load_splits(splits_path)
+    by_split = split_units([u for u in units if str(u["doc_id"]) in splits], splits)
+    unsplit = [u for u in units if str(u["doc_id"]) not in splits]
+    if unsplit:  # new files someone is checking before `govtag data split`
+        by_split["not in the splits file yet (`govtag data split` adds them)"] = unsplit
     out = []
     for split, rows in by_split.items():
         cells = Counter((u["domain"], u["type"]) for u in rows)
