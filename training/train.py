@@ -131,5 +131,5 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     save_bundle(model, tokenizer, out_dir, cfg, metrics=metrics,
                 extra={"calibration.json": calibration, "README.md": card})
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    register_trained(out_dir, cfg, data_dir, metrics)
+    register_trained(out_dir, cfg, metrics)
     return metrics
