@@ -151,17 +151,19 @@ def decode(data: bytes) -> tuple[str, str]:
     raise DecodeError("undecodable text (not UTF-8, UTF-16, GBK/GB18030 or another encoding that gives readable text)")
 
 
-def _docx_blocks(container) -> Iterator[str]:
-    """Lines of a document body or table cell in order; tables row by row, nested tables included."""
+def _docx_blocks(container, numbering) -> Iterator[str]:
+    """Lines of a document body or table cell in order, each with the number Word draws before it;
+    tables row by row, nested tables included."""
     from docx.text.paragraph import Paragraph
 
     for block in container.iter_inner_content():
         if isinstance(block, Paragraph):
-            yield block.text
+            label = numbering.label(block)  # Word counts an empty numbered paragraph too
+            yield label + block.text if block.text.strip() else block.text
             continue
         for row in block.rows:
             cells = {id(c._tc): c for c in row.cells}.values()  # a merged cell is listed once per grid column
-            lines = [[line for line in _docx_blocks(c) if line.strip()] for c in cells]
+            lines = [[line for line in _docx_blocks(c, numbering) if line.strip()] for c in cells]
             if len(lines) > 1 and all(len(ls) <= 1 and all(len(x) <= TABLE_CELL_CHARS for x in ls) for ls in lines):
                 yield " ".join(ls[0].strip() for ls in lines if ls)  # 指标 | 单位 | 完成值 → one unit, not three
             else:
@@ -170,8 +172,10 @@ def _docx_blocks(container) -> Iterator[str]:
 
 def _docx_lines(path: Path) -> list[str]:
     import docx
+    from .docx_numbering import Numbering
 
-    return list(_docx_blocks(docx.Document(str(path))))
+    document = docx.Document(str(path))
+    return list(_docx_blocks(document, Numbering(document)))
 
 
 def _ends_sentence(line: str) -> bool:

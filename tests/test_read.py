@@ -112,6 +112,68 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
         "持续深化理论学习并推动学习成果转化为工作实效以确保全年任务圆满完成。", "加强队伍建设。", "培训 4期"]
 
 
+def _chinese_outline(d) -> str:
+    """Adds a two-level list (一、 then （一）) to the numbering part of `d`; returns its numId."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import parse_xml
+
+    root = d.part.part_related_by(RELATIONSHIP_TYPE.NUMBERING).element
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    root.insert(0, parse_xml(
+        f'<w:abstractNum {w} w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>'
+        '</w:abstractNum>'))
+    root.append(parse_xml(f'<w:num {w} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    return "90"
+
+
+def _numbered(d, text: str, num_id: str, level: int):
+    from docx.oxml import parse_xml
+
+    p = d.add_paragraph(text)
+    p._p.get_or_add_pPr().append(parse_xml(
+        '<w:numPr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f'<w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+
+
+def test_docx_word_numbering_is_read_as_the_numbers_word_shows(tmp_path):
+    import docx
+
+    d = docx.Document()
+    outline = _chinese_outline(d)
+    _numbered(d, "主要工作", outline, 0)
+    _numbered(d, "加强党的建设", outline, 1)
+    d.add_paragraph("全年开展学习30次。")
+    _numbered(d, "", outline, 1)  # empty, but Word counts it
+    _numbered(d, "推进安全生产", outline, 1)
+    _numbered(d, "存在的问题", outline, 0)
+    _numbered(d, "基层力量薄弱", outline, 1)  # the deeper level starts again under a new 二、
+    d.add_paragraph("补齐短板。", style="List Number")  # the template's decimal list, numbered by the style
+    d.add_paragraph("加强督导。", style="List Number")
+    d.add_paragraph("一项工作", style="List Bullet")  # a bullet is no number
+    path = tmp_path / "numbered.docx"
+    d.save(path)
+    assert read(path).text.splitlines() == [
+        "一、主要工作", "(一)加强党的建设", "全年开展学习30次。", "(三)推进安全生产", "二、存在的问题",
+        "(一)基层力量薄弱", "1.补齐短板。", "2.加强督导。", "一项工作"]
+
+
+def test_docx_numbered_headings_give_sections(tmp_path):
+    import docx
+    from inference.segment import segment
+
+    d = docx.Document()
+    outline = _chinese_outline(d)
+    _numbered(d, "存在的问题", outline, 0)
+    _numbered(d, "安全生产", outline, 1)
+    d.add_paragraph("部分企业主体责任落实不到位。")
+    path = tmp_path / "numbered.docx"
+    d.save(path)
+    units = segment(read(path).text, "numbered")
+    assert units[-1]["section"] == "一、存在的问题 > (一)安全生产"
+
+
 def test_pdf_with_a_non_embedded_cid_font_reads_without_warnings(caplog):
     with caplog.at_level(logging.WARNING):
         doc = read(FIXTURES / "cid_font.pdf")  # STSong-Light, not embedded: pdfminer warns about its FontBBox
