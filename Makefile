@@ -20,6 +20,9 @@ test: $(STAMP)
 	command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || \
 	  echo "chromium not installed: tests/test_report_render.py will be skipped"
+	command -v soffice >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui \
+	  >/dev/null; } || echo "LibreOffice not installed: the .doc/.rtf/.odt reading test will be skipped"
 	$(PY) -m pytest -q
 
 .PHONY: setup run test

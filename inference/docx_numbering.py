@@ -8,15 +8,15 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 
 _CN_DIGITS = "〇一二三四五六七八九"
+_LEGAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _HEAVENLY_STEMS = "甲乙丙丁戊己庚辛壬癸"
 
 
-def _chinese(n: int) -> str:
+def _chinese(n: int, digits: str = _CN_DIGITS, ten: str = "十") -> str:
     if not 0 < n < 100:
         return str(n)
     tens, ones = divmod(n, 10)
-    return ((_CN_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_CN_DIGITS[ones] if ones else "")
-            or _CN_DIGITS[0])
+    return (digits[tens] if tens > 1 else "") + (ten if tens else "") + (digits[ones] if ones else "")
 
 
 def _letters(n: int) -> str:
@@ -38,9 +38,11 @@ def _roman(n: int) -> str:
 
 _FORMATS = {
     "decimal": str,
-    "chineseCounting": _chinese,
-    "chineseCountingThousand": _chinese,
-    "chineseLegalSimplified": _chinese,
+    # Word writes chineseCounting…; LibreOffice writes taiwaneseCounting… for the same 一、二、三
+    **dict.fromkeys(("chineseCounting", "chineseCountingThousand", "taiwaneseCounting",
+                     "taiwaneseCountingThousand", "japaneseCounting"), _chinese),
+    "chineseLegalSimplified": lambda n: _chinese(n, _LEGAL_DIGITS, "拾"),
+    "ideographDigital": lambda n: "".join(_CN_DIGITS[int(c)] for c in str(n)),
     "ideographTraditional": lambda n: _HEAVENLY_STEMS[n - 1] if 0 < n <= 10 else str(n),
     "decimalEnclosedCircle": lambda n: chr(0x2460 + n - 1) if 0 < n <= 20 else str(n),
     "decimalEnclosedCircleChinese": lambda n: chr(0x2460 + n - 1) if 0 < n <= 20 else str(n),

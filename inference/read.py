@@ -1,4 +1,5 @@
-"""Reading reports: path expansion, decoding, .docx/.pdf/.html text, boilerplate removal.
+"""Reading reports: path expansion, decoding, .docx/.pdf/.html text (.doc/.wps/.rtf/.odt through LibreOffice),
+boilerplate removal.
 
 Every problem with one input becomes a ReadError naming the file and the reason, so a caller can
 report it and go on with the other files. `read` handles one file at a time (streaming).
@@ -9,15 +10,20 @@ import codecs
 import glob
 import logging
 import re
+import shutil
+import subprocess
+import tempfile
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-SUPPORTED = (".txt", ".docx", ".pdf", ".html", ".htm")
+OFFICE = (".doc", ".wps", ".rtf", ".odt")  # converted to .docx by LibreOffice (`soffice`), when it is installed
+SUPPORTED = (".txt", ".docx", ".pdf", ".html", ".htm") + OFFICE
 # Found in a directory these are reported as unsupported rather than skipped silently.
-UNSUPPORTED_DOCS = (".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".ppt", ".pptx")
+UNSUPPORTED_DOCS = (".xls", ".xlsx", ".ppt", ".pptx")
+CONVERT_TIMEOUT_S = 120
 TABLE_CELL_CHARS = 40  # a .docx table row whose every cell is one line this short reads as one statement
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
@@ -178,6 +184,28 @@ def _docx_lines(path: Path) -> list[str]:
     return list(_docx_blocks(document, Numbering(document)))
 
 
+def _office_lines(path: Path) -> list[str]:
+    """Lines of a .doc/.wps/.rtf/.odt file, converted to .docx by LibreOffice in a temporary directory."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise ReadError(path, f"{path.suffix.lower()} files are read through LibreOffice, which is not installed "
+                              "(install it, e.g. `apt install libreoffice-writer-nogui`, or save the file as .docx)")
+    with tempfile.TemporaryDirectory(prefix="govtag-convert-") as tmp:
+        profile = Path(tmp, "profile").as_uri()  # a private profile: conversions running in parallel never collide
+        try:
+            done = subprocess.run([office, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "docx",
+                                   "--outdir", tmp, str(path.resolve())],
+                                  capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise ReadError(path, f"LibreOffice did not convert it within {CONVERT_TIMEOUT_S} s") from None
+        converted = Path(tmp, path.stem + ".docx")
+        if not converted.exists():
+            said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            raise ReadError(path, "LibreOffice could not convert it to .docx"
+                                  + (f" ({said[-1]})" if said else f" (exit code {done.returncode})"))
+        return _docx_lines(converted)
+
+
 def _ends_sentence(line: str) -> bool:
     return line[-1] in "。！？!?:：;；" if line else True
 
@@ -279,10 +307,14 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
             lines, dropped, encoding = _html_lines(path.read_bytes())
         elif suffix == ".docx":
             lines = _docx_lines(path)
+        elif suffix in OFFICE:
+            lines = _office_lines(path)
         else:
             lines, dropped = _pdf_lines(path)
     except DecodeError as e:
         raise ReadError(path, str(e)) from None
+    except ReadError:
+        raise
     except Exception as e:  # python-docx, pdfplumber and zipfile raise many types on corrupt input
         raise ReadError(path, f"not a readable {suffix} file ({type(e).__name__}: {e})") from None
     text, more = clean(lines)

@@ -103,15 +103,15 @@ def test_bad_files_are_reported_and_the_rest_goes_on(tiny_model, tmp_path):
     (inputs / "empty.txt").write_bytes(b"")
     (inputs / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
-    (inputs / "notes.rtf").write_text("{\\rtf1}", encoding="utf-8")
+    (inputs / "sheet.xlsx").write_bytes(b"PK\x03\x04")
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["tag", str(inputs), str(tmp_path / "missing.txt"), "-m", str(tiny_model),
                                       "-o", str(out)])
     assert result.exit_code == 1
     errors = {json.loads(line)["path"].split("/")[-1]: json.loads(line)["error"]
               for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()}
-    assert set(errors) == {"empty.txt", "binary.txt", "broken.docx", "notes.rtf", "missing.txt"}
-    assert "empty" in errors["empty.txt"] and "unsupported" in errors["notes.rtf"]
+    assert set(errors) == {"empty.txt", "binary.txt", "broken.docx", "sheet.xlsx", "missing.txt"}
+    assert "empty" in errors["empty.txt"] and "unsupported" in errors["sheet.xlsx"]
     assert "empty.txt" in result.output
     rows = (out / "units.jsonl").read_text(encoding="utf-8").splitlines()
     assert rows and all(json.loads(r)["doc_id"] == "002_ba0235b38cfe95e8" for r in rows)

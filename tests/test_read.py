@@ -1,4 +1,7 @@
 import logging
+import os
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -234,7 +237,6 @@ def test_pdf_without_text_layer(tmp_path):
     ("undecodable.txt", "undecodable text"),
     ("corrupt.docx", "not a readable .docx file: not a Word package"),
     ("corrupt.pdf", "not a readable .pdf file"),
-    ("old.doc", "unsupported file type .doc"),
     ("boilerplate_only.txt", "no text left after removing 3 boilerplate line(s)"),
 ])
 def test_bad_inputs_raise_a_read_error_naming_file_and_reason(name, reason):
@@ -242,6 +244,52 @@ def test_bad_inputs_raise_a_read_error_naming_file_and_reason(name, reason):
         read(BAD / name)
     assert info.value.reason.startswith(reason)
     assert str(info.value).startswith(f"{BAD / name}: ")
+
+
+def test_unsupported_type():
+    with pytest.raises(ReadError, match=r"unsupported file type \.xlsx; supported: .*\.docx .*\.doc "):
+        read(FIXTURES / "bad" / "sheet.xlsx")
+
+
+def test_office_file_without_libreoffice_says_what_to_do(monkeypatch):
+    monkeypatch.setattr("inference.read.shutil.which", lambda name: None)
+    with pytest.raises(ReadError, match=r"old.doc: \.doc files are read through LibreOffice, which is not installed"):
+        read(BAD / "old.doc")
+
+
+def _fake_office(tmp_path, monkeypatch, script: str):
+    """A `soffice` on PATH that runs `script` (sh) instead of LibreOffice."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "soffice").write_text(f"#!/bin/sh\n{script}\n")
+    (bin_dir / "soffice").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_office_conversion_failure_and_timeout_are_read_errors(tmp_path, monkeypatch):
+    _fake_office(tmp_path, monkeypatch, 'echo "Error: source file could not be loaded"; exit 0')
+    with pytest.raises(ReadError, match=r"old.doc: LibreOffice could not convert it to \.docx \(Error: source file"):
+        read(BAD / "old.doc")
+    monkeypatch.setattr("inference.read.CONVERT_TIMEOUT_S", 0.5)
+    (tmp_path / "bin" / "soffice").write_text("#!/bin/sh\nsleep 5\n")
+    with pytest.raises(ReadError, match=r"LibreOffice did not convert it within 0.5 s"):
+        read(BAD / "old.doc")
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("suffix", [".doc", ".rtf", ".odt"])
+def test_office_files_are_read_through_libreoffice(tmp_path, suffix):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("存在的问题", style="List Number")  # LibreOffice writes a 、 in a .doc list as ?, so: 1.
+    d.add_paragraph("部分企业主体责任落实不到位。")
+    d.save(tmp_path / "report.docx")
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", suffix[1:], "--outdir", str(tmp_path / "office"), str(tmp_path / "report.docx")],
+                   check=True, capture_output=True, timeout=120)
+    assert read(tmp_path / "office" / f"report{suffix}").text.splitlines() == [
+        "1.存在的问题", "部分企业主体责任落实不到位。"]
 
 
 def test_size_limit():
