@@ -16,6 +16,11 @@ def test_evaluate_json_has_the_contract_fields(tiny_model):
         assert len(out[task]["per_class"]) == labels
         assert 0 <= out[task]["macro_f1"] <= 1
         assert {"accuracy", "macro_f1"} <= set(out["baseline"][task])
+        low, high = out[task]["macro_f1_ci"]
+        assert low <= out[task]["macro_f1"] <= high
+        lead = out["baseline"][task]["model_lead"]
+        assert lead["delta"] == round(out[task]["macro_f1"] - out["baseline"][task]["macro_f1"], 4)
+        assert lead["ci"][0] <= lead["delta"] <= lead["ci"][1]
 
 
 def test_evaluate_report_has_plots_bad_cases_and_documents(tiny_model, tmp_path):
@@ -27,7 +32,7 @@ def test_evaluate_report_has_plots_bad_cases_and_documents(tiny_model, tmp_path)
                  "confusion_type.png", "reliability_domain.png", "reliability_type.png"):
         assert (report / name).stat().st_size > 0, name
     text = (report / "report.md").read_text(encoding="utf-8")
-    assert "baseline macro-F1" in text and "gold \\ pred" in text
+    assert "baseline macro-F1" in text and "lead over baseline (95% CI)" in text and "gold \\ pred" in text
     cases = [json.loads(line) for line in (report / "bad_cases.jsonl").read_text(encoding="utf-8").splitlines()]
     assert cases and all(c["gold"] != c["pred"] for c in cases)
     assert [c["score"] for c in cases] == sorted((c["score"] for c in cases), reverse=True)

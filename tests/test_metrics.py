@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from training.calibration import fit_temperature, softmax
-from training.metrics import confusion, expected_calibration_error, reliability, task_metrics
+from training.metrics import confusion, expected_calibration_error, macro_f1_interval, reliability, task_metrics
 
 LABELS = ("a", "b", "c")
 GOLD = ["a", "a", "a", "b", "b", "c"]
@@ -48,3 +48,15 @@ def test_temperature_scaling_softens_overconfident_logits():
     assert t > 2.0
     assert np.allclose(softmax(logits, t).sum(-1), 1.0)
     assert fit_temperature(logits[:0], gold[:0]) == 1.0
+
+
+def test_macro_f1_interval_resamples_whole_documents():
+    # A is all right, B all wrong: a resample of two documents is AA (F1 1), AB (0.5) or BB (0),
+    # drawn with chances 1/4, 1/2, 1/4, so the 95% interval runs from 0 to 1.
+    gold, pred = np.array([0, 1, 0, 1]), np.array([0, 1, 1, 0])
+    assert macro_f1_interval(gold, pred, 2, ["A", "A", "B", "B"]) == [0.0, 1.0]
+    # One document: every resample is that document, so the interval is the point.
+    assert macro_f1_interval(gold, pred, 2, ["A"] * 4) == [0.5, 0.5]
+    # Each unit its own document: AB-style mixing, the interval is narrower than 0..1 but holds 0.5.
+    low, high = macro_f1_interval(np.tile(gold, 25), np.tile(pred, 25), 2, list(range(100)))
+    assert 0 < low < 0.5 < high < 1

@@ -72,7 +72,8 @@ def evaluate(
     from training.bundle import ModelDirError
     from training.config import BACKENDS
     from training.data import SPLITS, DataError
-    from training.evaluate import run_evaluation, summary_json
+    from labels.schema import TASKS
+    from training.evaluate import SCORE_COLUMNS, run_evaluation, score_cells, summary_json
     from training.registry import resolve
 
     if (data is None) == (split is None):
@@ -92,13 +93,12 @@ def evaluate(
     from rich.table import Table
 
     table = Table(title=f"{result['data']} ({result['n']} units)")
-    for col in ("task", "accuracy", "macro-F1", "baseline macro-F1", "ECE"):
+    for col in SCORE_COLUMNS:
         table.add_column(col)
-    for task in ("domain", "type"):
-        base = result.get("baseline", {}).get(task, {}).get("macro_f1")
-        table.add_row(task, f"{result[task]['accuracy']:.3f}", f"{result[task]['macro_f1']:.3f}",
-                      "-" if base is None else f"{base:.3f}", f"{result[task]['ece']:.3f}")
+    for task in TASKS:
+        table.add_row(*score_cells(result, task))
     Console().print(table)
+    typer.echo("95% CI: over resampled documents; the lead over the baseline is paired (same resamples).")
     if report:
         typer.echo(f"report written to {report}/report.md")
 

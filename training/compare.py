@@ -1,9 +1,7 @@
 """`govtag compare OLD NEW`: both models on the same gold units, paired bootstrap, changed units, promotion.
 
-The bootstrap resamples documents with replacement (1000 times, fixed seed), each drawn document
-bringing all its units: units of one report are not independent, and resampling them one by one would
-give too narrow an interval. OLD and NEW are scored on the same resample each time, so the 95% interval
-is that of the paired difference NEW − OLD.
+The bootstrap resamples whole documents (`metrics.document_resamples`). OLD and NEW are scored on the same
+resample each time, so the 95% interval is that of the paired difference NEW − OLD.
 """
 from __future__ import annotations
 
@@ -13,36 +11,11 @@ import numpy as np
 
 from labels.schema import TASKS, Schema
 
-RESAMPLES = 1000
-SEED = 0
+from .metrics import RESAMPLES, SEED, all_metrics, document_resamples
+
 METRICS = ("domain_accuracy", "domain_macro_f1", "type_accuracy", "type_macro_f1", "mean_macro_f1")
 RULE = ("promote NEW unless it is worse beyond noise, i.e. unless the upper bound of the 95% paired-bootstrap "
         "interval of NEW − OLD mean macro-F1 (over domain and type) is below 0")
-
-
-def macro_f1(gold: np.ndarray, pred: np.ndarray, k: int, weights: np.ndarray) -> np.ndarray:
-    """Macro-F1 over the classes present in gold or predictions, one value per row of unit weights."""
-    f1, present = [], []
-    for c in range(k):
-        g, p = (gold == c).astype(float), (pred == c).astype(float)
-        tp, total = weights @ (g * p), weights @ (g + p)
-        f1.append(np.where(total > 0, 2 * tp / np.maximum(total, 1e-12), 0.0))
-        present.append(total > 0)
-    f1_, present_ = np.stack(f1, 1), np.stack(present, 1)
-    return (f1_ * present_).sum(1) / np.maximum(present_.sum(1), 1)
-
-
-def accuracy(gold: np.ndarray, pred: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    return weights @ (gold == pred).astype(float) / weights.sum(1)
-
-
-def all_metrics(gold: dict, pred: dict, sizes: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
-    out = {}
-    for t in TASKS:
-        out[f"{t}_accuracy"] = accuracy(gold[t], pred[t], weights)
-        out[f"{t}_macro_f1"] = macro_f1(gold[t], pred[t], sizes[t], weights)
-    out["mean_macro_f1"] = np.mean([out[f"{t}_macro_f1"] for t in TASKS], axis=0)
-    return out
 
 
 def paired_bootstrap(gold: dict, old: dict, new: dict, sizes: dict, resamples: int = RESAMPLES,
@@ -53,10 +26,7 @@ def paired_bootstrap(gold: dict, old: dict, new: dict, sizes: dict, resamples: i
     docs gives each unit's document (default: every unit its own)."""
     n = len(gold[TASKS[0]])
     point = np.ones((1, n))
-    doc_of = np.unique(np.asarray(docs if docs is not None else np.arange(n), dtype=str), return_inverse=True)[1]
-    n_docs = int(doc_of.max()) + 1 if n else 0
-    drawn = np.random.default_rng(seed).multinomial(n_docs, np.full(n_docs, 1 / n_docs), size=resamples)
-    weights = drawn[:, doc_of].astype(float)  # a unit counts as often as its document was drawn
+    weights = document_resamples(docs if docs is not None else list(range(n)), resamples, seed)
     base_old, base_new = all_metrics(gold, old, sizes, point), all_metrics(gold, new, sizes, point)
     boot_old, boot_new = all_metrics(gold, old, sizes, weights), all_metrics(gold, new, sizes, weights)
     out = {}

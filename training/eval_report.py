@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from inference.atomic import atomic_write  # noqa: E402
 from labels.schema import TASKS, Schema  # noqa: E402
 
+from .evaluate import SCORE_COLUMNS, score_cells  # noqa: E402
+
 
 def confusion_text(matrix: list[list[int]], labels: tuple[str, ...]) -> str:
     width = max(6, *(len(str(v)) for row in matrix for v in row)) + 1
@@ -59,12 +61,11 @@ def plot_reliability(path: Path, bins: list[dict], title: str) -> None:
 def write_report(out: Path, result: dict, documents: dict[str, dict], cases: list[dict], schema: Schema) -> None:
     out.mkdir(parents=True, exist_ok=True)
     lines = [f"# Evaluation of {result['model']}", "", f"Data: `{result['data']}`, {result['n']} units.", "",
-             "| task | accuracy | macro-F1 | baseline macro-F1 | ECE | temperature |", "|---|---|---|---|---|---|"]
+             "| " + " | ".join(SCORE_COLUMNS) + " | temperature |", "|---" * (len(SCORE_COLUMNS) + 1) + "|"]
     for t in TASKS:
-        base = result.get("baseline", {}).get(t, {}).get("macro_f1")
-        lines.append(f"| {t} | {result[t]['accuracy']:.3f} | {result[t]['macro_f1']:.3f} | "
-                     f"{'' if base is None else f'{base:.3f}'} | {result[t]['ece']:.3f} | "
-                     f"{result['calibration'].get(t, 1.0)} |")
+        lines.append("| " + " | ".join(score_cells(result, t)) + f" | {result['calibration'].get(t, 1.0)} |")
+    lines += ["", "95% CI: over documents resampled with replacement (1000 times); the lead over the baseline "
+                  "is paired (both scored on the same resamples)."]
     for t in TASKS:
         labels = schema.labels(t)
         english = [schema.english[label] for label in labels]

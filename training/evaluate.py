@@ -13,7 +13,7 @@ from .baseline import Baseline
 from .calibration import fit_temperature
 from .config import Config
 from .data import load_labeled, load_splits, read_units, resection, split_units
-from .metrics import confusion, expected_calibration_error, reliability, task_metrics
+from .metrics import confusion, expected_calibration_error, macro_f1_interval, reliability, task_metrics
 
 
 def gold_index(units: list[dict], schema: Schema, task: str) -> np.ndarray:
@@ -28,15 +28,19 @@ def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: li
 
 
 def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict:
-    """Metrics for both tasks from predicted probabilities and gold units."""
+    """Metrics for both tasks from predicted probabilities and gold units, with the 95% interval of
+    macro-F1 over resampled documents."""
     out: dict = {"n": len(units)}
+    docs = [str(u.get("doc_id", "")) for u in units]
     for t in TASKS:
         labels = schema.labels(t)
         pred = [labels[i] for i in probs[t].argmax(-1)]
         gold = [u[t] for u in units]
         confidence = probs[t].max(-1)
         correct = np.array([g == p for g, p in zip(gold, pred)])
-        out[t] = {**task_metrics(gold, pred, labels), "confusion": confusion(gold, pred, labels),
+        out[t] = {**task_metrics(gold, pred, labels),
+                  "macro_f1_ci": macro_f1_interval(gold_index(units, schema, t), probs[t].argmax(-1), len(labels), docs),
+                  "confusion": confusion(gold, pred, labels),
                   "ece": expected_calibration_error(confidence, correct),
                   "reliability": reliability(confidence, correct)}
     return out
@@ -72,11 +76,20 @@ def bad_cases(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, l
     return sorted(cases, key=lambda c: -c["score"])[:limit]
 
 
-def baseline_metrics(cfg: Config, schema: Schema, units: list[dict]) -> dict:
-    """The TF-IDF baseline trained on the training split of the model's own data and splits."""
+def baseline_metrics(cfg: Config, schema: Schema, units: list[dict], probs: dict[str, np.ndarray]) -> dict:
+    """The TF-IDF baseline trained on the training split of the model's own data and splits, and the
+    model's lead over it (macro-F1, with its 95% paired interval over resampled documents)."""
+    from .compare import paired_bootstrap
+
     train_units = split_of_model_data(cfg, schema, "train")
     pred = Baseline(cfg.model.section_chars, cfg.train.seed).fit(train_units).predict(units)
-    return {t: task_metrics([u[t] for u in units], pred[t], schema.labels(t)) for t in TASKS}
+    index = {t: {label: i for i, label in enumerate(schema.labels(t))} for t in TASKS}
+    paired = paired_bootstrap({t: gold_index(units, schema, t) for t in TASKS},
+                              {t: np.array([index[t][p] for p in pred[t]]) for t in TASKS},
+                              {t: probs[t].argmax(-1) for t in TASKS}, {t: len(schema.labels(t)) for t in TASKS},
+                              docs=[str(u.get("doc_id", "")) for u in units])
+    return {t: {**task_metrics([u[t] for u in units], pred[t], schema.labels(t)),
+                "model_lead": {k: paired[f"{t}_macro_f1"][k] for k in ("delta", "ci")}} for t in TASKS}
 
 
 def split_of_model_data(cfg: Config, schema: Schema, split: str) -> list[dict]:
@@ -100,7 +113,7 @@ def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, r
     result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
               "calibration": tagger.temperature}
     if baseline:
-        result["baseline"] = baseline_metrics(tagger.cfg, tagger.schema, units)
+        result["baseline"] = baseline_metrics(tagger.cfg, tagger.schema, units, probs)
     if report_dir:
         from .eval_report import write_report
 
@@ -109,9 +122,23 @@ def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, r
     return result
 
 
+SCORE_COLUMNS = ("task", "accuracy", "macro-F1 (95% CI)", "baseline macro-F1", "lead over baseline (95% CI)", "ECE")
+
+
+def score_cells(result: dict, task: str) -> list[str]:
+    """One row of SCORE_COLUMNS, as `govtag evaluate` and report.md show it."""
+    m, base = result[task], result.get("baseline", {}).get(task)
+    low, high = m["macro_f1_ci"]
+    lead = "-" if base is None else (f"{base['model_lead']['delta']:+.3f} "
+                                     f"({base['model_lead']['ci'][0]:+.3f} to {base['model_lead']['ci'][1]:+.3f})")
+    return [task, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f} ({low:.3f}–{high:.3f})",
+            "-" if base is None else f"{base['macro_f1']:.3f}", lead, f"{m['ece']:.3f}"]
+
+
 def summary_json(result: dict) -> str:
-    keep = {"n": result["n"], **{t: {k: result[t][k] for k in ("accuracy", "macro_f1", "per_class", "ece")}
-                                for t in TASKS}}
+    keep = {"n": result["n"], **{t: {k: result[t][k] for k in ("accuracy", "macro_f1", "macro_f1_ci", "per_class",
+                                                                "ece")} for t in TASKS}}
     if "baseline" in result:
-        keep["baseline"] = {t: {k: result["baseline"][t][k] for k in ("accuracy", "macro_f1")} for t in TASKS}
+        keep["baseline"] = {t: {k: result["baseline"][t][k] for k in ("accuracy", "macro_f1", "model_lead")}
+                            for t in TASKS}
     return json.dumps(keep, ensure_ascii=False, indent=2)

@@ -1,8 +1,18 @@
-"""Classification metrics and calibration error, from label strings and probabilities."""
+"""Classification metrics and calibration error, from label strings and probabilities; bootstrap intervals.
+
+The bootstrap resamples documents with replacement (1000 times, fixed seed), each drawn document bringing
+all its units: units of one report are not independent, and resampling them one by one would give too
+narrow an interval.
+"""
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from labels.schema import TASKS
+
+RESAMPLES = 1000
+SEED = 0
 
 
 def task_metrics(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> dict:
@@ -46,3 +56,42 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> 
              "confidence": float(confidence[idx == b].mean()) if (idx == b).any() else None,
              "accuracy": float(correct[idx == b].mean()) if (idx == b).any() else None}
             for b in range(bins)]
+
+
+def document_resamples(docs: list, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """(resamples × units) weights: how often each unit's document was drawn in each resample."""
+    doc_of = np.unique(np.asarray(docs, dtype=str), return_inverse=True)[1]
+    n_docs = int(doc_of.max()) + 1 if len(docs) else 0
+    drawn = np.random.default_rng(seed).multinomial(n_docs, np.full(n_docs, 1 / max(n_docs, 1)), size=resamples)
+    return drawn[:, doc_of].astype(float)
+
+
+def macro_f1(gold: np.ndarray, pred: np.ndarray, k: int, weights: np.ndarray) -> np.ndarray:
+    """Macro-F1 over the classes present in gold or predictions, one value per row of unit weights."""
+    f1, present = [], []
+    for c in range(k):
+        g, p = (gold == c).astype(float), (pred == c).astype(float)
+        tp, total = weights @ (g * p), weights @ (g + p)
+        f1.append(np.where(total > 0, 2 * tp / np.maximum(total, 1e-12), 0.0))
+        present.append(total > 0)
+    f1_, present_ = np.stack(f1, 1), np.stack(present, 1)
+    return (f1_ * present_).sum(1) / np.maximum(present_.sum(1), 1)
+
+
+def accuracy(gold: np.ndarray, pred: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return weights @ (gold == pred).astype(float) / weights.sum(1)
+
+
+def all_metrics(gold: dict, pred: dict, sizes: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    out = {}
+    for t in TASKS:
+        out[f"{t}_accuracy"] = accuracy(gold[t], pred[t], weights)
+        out[f"{t}_macro_f1"] = macro_f1(gold[t], pred[t], sizes[t], weights)
+    out["mean_macro_f1"] = np.mean([out[f"{t}_macro_f1"] for t in TASKS], axis=0)
+    return out
+
+
+def macro_f1_interval(gold: np.ndarray, pred: np.ndarray, k: int, docs: list) -> list[float]:
+    """The 95% document-bootstrap interval of macro-F1 (gold and pred: class indices, k classes)."""
+    low, high = np.percentile(macro_f1(gold, pred, k, document_resamples(docs)), [2.5, 97.5])
+    return [round(float(low), 4), round(float(high), 4)]

@@ -14,7 +14,8 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
     sources = Counter()
     for path in data_files(data_dir):
         sources[path.name if path == data_dir else path.relative_to(data_dir).parts[0]] += sum(1 for line in path.open(encoding="utf-8") if line.strip())
-    rows = [f"| {split} | {t} | {m[t]['accuracy']:.3f} | {m[t]['macro_f1']:.3f} | {m[t]['ece']:.3f} |"
+    rows = [f"| {split} | {t} | {m[t]['accuracy']:.3f} | {m[t]['macro_f1']:.3f} | "
+            f"{m[t]['macro_f1_ci'][0]:.3f}–{m[t]['macro_f1_ci'][1]:.3f} | {m[t]['ece']:.3f} |"
             for split, m in metrics.items() if split in ("dev", "test") for t in TASKS]
     card = f"""# govtag model `{name}`
 
@@ -31,8 +32,8 @@ Tags each sentence of a Chinese government work report with a governance domain 
 
 ## Scores
 
-| split | task | accuracy | macro-F1 | ECE |
-|---|---|---|---|---|
+| split | task | accuracy | macro-F1 | 95% CI (documents resampled) | ECE |
+|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 ## Intended use and limits
