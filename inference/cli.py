@@ -58,7 +58,7 @@ def segment(
                 n_failed += 1
                 err.print(f"error: {doc}", style="red", markup=False, soft_wrap=True)
                 continue
-            units = split_units(doc.text, doc.doc_id, limit)
+            units = split_units(doc.text, doc.doc_id, limit, doc.headings)
             f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in units)
             n_read, n_units = n_read + 1, n_units + len(units)
             if doc.dropped:

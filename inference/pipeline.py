@@ -106,7 +106,7 @@ def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, sum
         if resume and part.exists():
             summary.resumed += 1
             continue
-        units = segment(doc.text, doc.doc_id, seg.max_unit_chars)
+        units = segment(doc.text, doc.doc_id, seg.max_unit_chars, doc.headings)
         for u in units:
             u["file"] = str(doc.path)
         write_jsonl(part, tagger.predict(units, with_probs=with_probs))

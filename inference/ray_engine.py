@@ -55,7 +55,7 @@ def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int,
     out.update(key=content_key(doc.doc_id, doc.text), dropped=len(doc.dropped))
     if resume and (Path(parts) / f"{out['key']}.jsonl").exists():
         return {**out, "resumed": True}
-    units = segment(doc.text, doc.doc_id, max_unit_chars)
+    units = segment(doc.text, doc.doc_id, max_unit_chars, doc.headings)
     for u in units:
         u["file"] = row["path"]
     return {**out, "units": json.dumps(units, ensure_ascii=False)}

@@ -65,6 +65,7 @@ class Document:
     text: str  # cleaned: boilerplate lines removed, full-width ASCII folded
     dropped: list[str] = field(default_factory=list)  # the boilerplate lines removed
     encoding: str = ""
+    headings: set[str] = field(default_factory=set)  # lines set in a heading style (.docx), as in `text`
 
 
 def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterator[Path | ReadError]:
@@ -157,34 +158,61 @@ def decode(data: bytes) -> tuple[str, str]:
     raise DecodeError("undecodable text (not UTF-8, UTF-16, GBK/GB18030 or another encoding that gives readable text)")
 
 
-def _docx_blocks(container, numbering) -> Iterator[str]:
+_HEADING_STYLE = re.compile(r"(heading|标题)\s*[1-9]$", re.I)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_OUTLINE_LEVEL = f"{_W}pPr/{_W}outlineLvl"
+
+
+def _is_heading(paragraph) -> bool:
+    """Given an outline level of its own, or set in a style that has one or is named Heading 1…9 / 标题 1…9
+    (or is based on such a style). Outline level 9 is body text."""
+    own = paragraph._p.find(_OUTLINE_LEVEL)
+    if own is not None:
+        return own.get(f"{_W}val") != "9"
+    style = paragraph.style
+    while style is not None:
+        level = style.element.find(_OUTLINE_LEVEL)
+        if level is not None:
+            return level.get(f"{_W}val") != "9"
+        if _HEADING_STYLE.match(style.name or ""):
+            return True
+        style = style.base_style
+    return False
+
+
+def _docx_blocks(container, numbering, headings: set[str]) -> Iterator[str]:
     """Lines of a document body or table cell in order, each with the number Word draws before it;
-    tables row by row, nested tables included."""
+    tables row by row, nested tables included. Lines in a heading style are added to `headings`."""
     from docx.text.paragraph import Paragraph
 
     for block in container.iter_inner_content():
         if isinstance(block, Paragraph):
             label = numbering.label(block)  # Word counts an empty numbered paragraph too
-            yield label + block.text if block.text.strip() else block.text
+            line = label + block.text if block.text.strip() else block.text
+            if line.strip() and _is_heading(block):
+                headings.update(_fold(part) for part in line.splitlines())
+            yield line
             continue
         for row in block.rows:
             cells = {id(c._tc): c for c in row.cells}.values()  # a merged cell is listed once per grid column
-            lines = [[line for line in _docx_blocks(c, numbering) if line.strip()] for c in cells]
+            lines = [[line for line in _docx_blocks(c, numbering, headings) if line.strip()] for c in cells]
             if len(lines) > 1 and all(len(ls) <= 1 and all(len(x) <= TABLE_CELL_CHARS for x in ls) for ls in lines):
                 yield " ".join(ls[0].strip() for ls in lines if ls)  # 指标 | 单位 | 完成值 → one unit, not three
             else:
                 yield from (line for ls in lines for line in ls)
 
 
-def _docx_lines(path: Path) -> list[str]:
+def _docx_lines(path: Path) -> tuple[list[str], set[str]]:
+    """The lines of a .docx and those of them set in a heading style."""
     import docx
     from .docx_numbering import Numbering
 
     document = docx.Document(str(path))
-    return list(_docx_blocks(document, Numbering(document)))
+    headings: set[str] = set()
+    return list(_docx_blocks(document, Numbering(document), headings)), headings
 
 
-def _office_lines(path: Path) -> list[str]:
+def _office_lines(path: Path) -> tuple[list[str], set[str]]:
     """Lines of a .doc/.wps/.rtf/.odt file, converted to .docx by LibreOffice in a temporary directory."""
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
@@ -270,13 +298,17 @@ def _boilerplate(line: str) -> bool:
             or len(line) <= 120 and not _ends_sentence(line) and bool(_URL.search(line)))
 
 
+def _fold(line: str) -> str:
+    """Full-width ASCII folded, stray control characters removed (they break .xlsx), stripped."""
+    return _CONTROL.sub("", _WIDE.sub(lambda m: _NARROW.get(m.group(), ""), line)).strip()
+
+
 def clean(lines: Iterable[str]) -> tuple[str, list[str]]:
     """Fold width, strip lines, drop boilerplate lines. Returns (text, dropped lines)."""
     kept, dropped = [], []
     for chunk in lines:
-        chunk = _WIDE.sub(lambda m: _NARROW.get(m.group(), ""), chunk)
         for line in chunk.splitlines():
-            line = _CONTROL.sub("", line).strip()  # a stray control character is no text (and breaks .xlsx)
+            line = _fold(line)
             if line:
                 (dropped if _boilerplate(line) else kept).append(line)
     return "\n".join(kept), dropped
@@ -298,7 +330,7 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
     if suffix == ".docx" and not zipfile.is_zipfile(path):
         raise ReadError(path, "not a readable .docx file: not a Word package (damaged, or a .doc or other file "
                               "renamed .docx)")
-    encoding, dropped = "", []
+    encoding, dropped, headings = "", [], set()
     try:
         if suffix == ".txt":
             raw, encoding = decode(path.read_bytes())
@@ -306,9 +338,9 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         elif suffix in (".html", ".htm"):
             lines, dropped, encoding = _html_lines(path.read_bytes())
         elif suffix == ".docx":
-            lines = _docx_lines(path)
+            lines, headings = _docx_lines(path)
         elif suffix in OFFICE:
-            lines = _office_lines(path)
+            lines, headings = _office_lines(path)
         else:
             lines, dropped = _pdf_lines(path)
     except DecodeError as e:
@@ -323,7 +355,7 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         if dropped:
             raise ReadError(path, f"no text left after removing {len(dropped)} boilerplate line(s)")
         raise ReadError(path, "no text layer (a scanned PDF?)" if suffix == ".pdf" else "no text (only whitespace)")
-    return Document(path, doc_id or path.stem, text, dropped, encoding)
+    return Document(path, doc_id or path.stem, text, dropped, encoding, headings)
 
 
 def read_all(items: list[Path | ReadError], max_bytes: int | None = None) -> Iterator[Document | ReadError]:

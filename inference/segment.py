@@ -124,11 +124,14 @@ def _reports(paras: list[str], sentences: list[list[str]]) -> list[int]:
     return starts
 
 
-def _units(paras: list[str], sentences: list[list[str]], limit: int) -> Iterator[Unit]:
+def _units(paras: list[str], sentences: list[list[str]], limit: int, headings: set[str]) -> Iterator[Unit]:
     for k, para in enumerate(paras):
         sents = sentences[k]
         mk = marker(para)
-        if mk and len(sents[0]) <= limit:
+        if para in headings and len(sents[0]) <= limit:
+            yield Unit(sents[0], heading=True)
+            sents = sents[1:]
+        elif mk and len(sents[0]) <= limit:
             nxt = marker(paras[k + 1]) if k + 1 < len(paras) else (0, False)
             if len(sents) > 1 or nxt is None or nxt[0] > mk[0]:
                 yield Unit(sents[0], heading=True)
@@ -171,14 +174,17 @@ def assign_sections(units: Iterable[tuple[str, bool]]) -> list[str]:
     return sections
 
 
-def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit_chars) -> list[dict]:
-    """Unit records for the text of one file; a file holding several reports gets doc_id, doc_id#2, …"""
+def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit_chars,
+            headings: Iterable[str] = ()) -> list[dict]:
+    """Unit records for the text of one file; a file holding several reports gets doc_id, doc_id#2, …
+    `headings`: lines the file itself marks as headings (a .docx heading style), numbered or not."""
+    headings = set(headings)
     paras = [p for p in (line.strip() for line in text.splitlines()) if p]
     sentences = [split_sentences(p) for p in paras]
     starts = _reports(paras, sentences)
     records = []
     for r, (a, b) in enumerate(zip(starts, starts[1:] + [len(paras)])):
-        units = list(_units(paras[a:b], sentences[a:b], max_unit_chars))
+        units = list(_units(paras[a:b], sentences[a:b], max_unit_chars, headings))
         sections = assign_sections((u.text, u.heading) for u in units)
         rid = doc_id if r == 0 else f"{doc_id}#{r + 1}"
         for seq, (u, section) in enumerate(zip(units, sections)):

@@ -177,6 +177,34 @@ def test_docx_numbered_headings_give_sections(tmp_path):
     assert units[-1]["section"] == "一、存在的问题 > (一)安全生产"
 
 
+def test_docx_heading_styles_make_headings_without_numbers(tmp_path):
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from inference.segment import segment
+
+    d = docx.Document()
+    d.add_heading("城东街道2025年工作总结", level=0)  # the Title style: a title, not a heading
+    d.add_heading("2025年工作回顾", level=1)
+    d.add_paragraph("全年开展学习30次。")
+    custom = d.styles.add_style("小节标题", WD_STYLE_TYPE.PARAGRAPH)
+    custom.base_style = d.styles["Heading 2"]
+    d.add_paragraph("安全生产", style="小节标题")
+    d.add_paragraph("整改隐患356处。")
+    d.add_heading("存在的问题", level=1)
+    d.add_paragraph("基层力量薄弱。")
+    path = tmp_path / "styled.docx"
+    d.save(path)
+    doc = read(path)
+    assert doc.headings == {"2025年工作回顾", "安全生产", "存在的问题"}
+    units = {u["text"]: u for u in segment(doc.text, "styled", headings=doc.headings)}
+    assert [t for t, u in units.items() if u["heading"]] == ["2025年工作回顾", "安全生产", "存在的问题"]
+    # A heading with no number counts as top level (as `assign_sections` places it when labels are
+    # loaded), so each closes the one before.
+    assert units["全年开展学习30次。"]["section"] == "2025年工作回顾"
+    assert units["整改隐患356处。"]["section"] == "安全生产"
+    assert units["基层力量薄弱。"]["section"] == "存在的问题"
+
+
 def test_pdf_with_a_non_embedded_cid_font_reads_without_warnings(caplog):
     with caplog.at_level(logging.WARNING):
         doc = read(FIXTURES / "cid_font.pdf")  # STSong-Light, not embedded: pdfminer warns about its FontBBox

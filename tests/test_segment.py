@@ -209,3 +209,12 @@ def test_segmentation_loses_and_duplicates_no_text(raw, limit):
     assert all(u["text"].strip() and len(u["text"]) <= limit for u in units)
     for doc_id in {u["doc_id"] for u in units}:
         assert [u["seq"] for u in units if u["doc_id"] == doc_id] == list(range(sum(u["doc_id"] == doc_id for u in units)))
+
+
+def test_lines_the_file_marks_as_headings_are_headings():
+    text = "工作回顾\n全年开展学习30次。\n下步打算\n持续推进改造。"
+    plain = segment(text, "d")
+    assert not any(u["heading"] for u in plain) and plain[1]["section"] == ""
+    units = segment(text, "d", headings={"工作回顾", "下步打算"})
+    assert [(u["heading"], u["section"]) for u in units] == [
+        (True, ""), (False, "工作回顾"), (True, ""), (False, "下步打算")]
