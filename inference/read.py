@@ -104,13 +104,15 @@ def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterato
 
 def doc_ids(paths: list[Path]) -> dict[Path, str]:
     """The file stem; the path without suffix where two files share a stem; the whole path where two
-    files differ only by their suffix (r.docx and r.html)."""
+    files differ only by their suffix (r.docx and r.html); the file name for X#2.txt beside an X file
+    (the second report in X is X#2)."""
     stems = Counter(p.stem for p in paths)
     bases = Counter(p.with_suffix("").as_posix() for p in paths)
 
     def doc_id(p: Path) -> str:
         if stems[p.stem] == 1:
-            return p.stem
+            numbered = re.fullmatch(r"(.+)#\d+", p.stem)
+            return p.name if numbered and numbered.group(1) in stems else p.stem
         return p.with_suffix("").as_posix() if bases[p.with_suffix("").as_posix()] == 1 else p.as_posix()
 
     return {p: doc_id(p) for p in paths}

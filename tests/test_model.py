@@ -23,6 +23,25 @@ def test_forward_returns_logits_for_both_heads_and_a_loss(tiny_config):
     out["loss"].backward()
 
 
+def test_label_smoothing_spreads_part_of_each_target_over_all_classes(tiny_config):
+    from training.backbone import load_backbone
+
+    encoder, tokenizer = load_backbone(tiny_config.backbone)
+    batch = tokenizer(["加强党建"], [""], return_tensors="pt")
+    labels = dict(domain_labels=torch.tensor([1]), type_labels=torch.tensor([2]))
+    plain, smoothed = GovTagModel(encoder, 6, 4).eval(), GovTagModel(encoder, 6, 4, label_smoothing=0.2).eval()
+    smoothed.load_state_dict(plain.state_dict())
+    with torch.no_grad():
+        out, out_smoothed = plain(**batch, **labels), smoothed(**batch, **labels)
+    expected = 0
+    for task, k in (("domain", 6), ("type", 4)):
+        log_p = torch.log_softmax(out[f"{task}_logits"][0], -1)
+        target = labels[f"{task}_labels"][0]
+        expected += -(0.8 * log_p[target] + 0.2 * log_p.mean())  # 0.2 of the target spread evenly over k classes
+    assert out_smoothed["loss"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert out_smoothed["loss"].item() != pytest.approx(out["loss"].item(), rel=1e-3)
+
+
 def test_class_weights_favour_rare_classes_and_skip_absent_ones():
     w = class_weights([100, 25, 0], "sqrt_inverse")
     assert w[1] == pytest.approx(2 * w[0]) and w[2] == 0

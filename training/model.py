@@ -9,12 +9,13 @@ from torch.nn import functional as F
 class GovTagModel(nn.Module):
     def __init__(self, encoder: nn.Module, n_domain: int, n_type: int, pooling: str = "mean",
                  dropout: float = 0.1, domain_weights: torch.Tensor | None = None,
-                 type_weights: torch.Tensor | None = None):
+                 type_weights: torch.Tensor | None = None, label_smoothing: float = 0.0):
         super().__init__()
         if pooling not in ("mean", "cls"):
             raise ValueError(f"model.pooling must be mean or cls, not {pooling!r}")
         self.encoder = encoder
         self.pooling = pooling
+        self.label_smoothing = label_smoothing
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.domain_head = nn.Linear(hidden, n_domain)
@@ -37,8 +38,10 @@ class GovTagModel(nn.Module):
         pooled = self.dropout(self.pool(hidden, attention_mask))
         out = {"domain_logits": self.domain_head(pooled), "type_logits": self.type_head(pooled)}
         if domain_labels is not None and type_labels is not None:
-            out["loss"] = (F.cross_entropy(out["domain_logits"], domain_labels, weight=self.domain_weights)
-                           + F.cross_entropy(out["type_logits"], type_labels, weight=self.type_weights))
+            out["loss"] = sum(F.cross_entropy(out[f"{task}_logits"], labels, weight=weights,
+                                              label_smoothing=self.label_smoothing)
+                              for task, labels, weights in (("domain", domain_labels, self.domain_weights),
+                                                            ("type", type_labels, self.type_weights)))
         return out
 
 

@@ -44,7 +44,8 @@ def build_model(cfg: Config, train_units: list[dict], schema):
             module.requires_grad_(False)
     weights = {t: class_weights(label_counts(train_units, schema, t), cfg.train.class_weights) for t in TASKS}
     model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
-                        dropout=cfg.model.dropout, domain_weights=weights["domain"], type_weights=weights["type"])
+                        dropout=cfg.model.dropout, domain_weights=weights["domain"], type_weights=weights["type"],
+                        label_smoothing=cfg.train.label_smoothing)
     return model, tokenizer
 
 
