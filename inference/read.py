@@ -1,5 +1,4 @@
-"""Reading reports: path expansion, decoding, .docx/.pdf/.html text (.doc/.wps/.rtf/.odt through LibreOffice),
-boilerplate removal.
+"""Reading reports: path expansion, decoding, .pdf/.html text (Word files: `word`), boilerplate removal.
 
 Every problem with one input becomes a ReadError naming the file and the reason, so a caller can
 report it and go on with the other files. `read` handles one file at a time (streaming).
@@ -10,9 +9,6 @@ import codecs
 import glob
 import logging
 import re
-import shutil
-import subprocess
-import tempfile
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,8 +19,6 @@ OFFICE = (".doc", ".wps", ".rtf", ".odt")  # converted to .docx by LibreOffice (
 SUPPORTED = (".txt", ".docx", ".pdf", ".html", ".htm") + OFFICE
 # Found in a directory these are reported as unsupported rather than skipped silently.
 UNSUPPORTED_DOCS = (".xls", ".xlsx", ".ppt", ".pptx")
-CONVERT_TIMEOUT_S = 120
-TABLE_CELL_CHARS = 40  # a .docx table row whose every cell is one line this short reads as one statement
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -160,82 +154,6 @@ def decode(data: bytes) -> tuple[str, str]:
     raise DecodeError("undecodable text (not UTF-8, UTF-16, GBK/GB18030 or another encoding that gives readable text)")
 
 
-_HEADING_STYLE = re.compile(r"(heading|标题)\s*[1-9]$", re.I)
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_OUTLINE_LEVEL = f"{_W}pPr/{_W}outlineLvl"
-
-
-def _is_heading(paragraph) -> bool:
-    """Given an outline level of its own, or set in a style that has one or is named Heading 1…9 / 标题 1…9
-    (or is based on such a style). Outline level 9 is body text."""
-    own = paragraph._p.find(_OUTLINE_LEVEL)
-    if own is not None:
-        return own.get(f"{_W}val") != "9"
-    style = paragraph.style
-    while style is not None:
-        level = style.element.find(_OUTLINE_LEVEL)
-        if level is not None:
-            return level.get(f"{_W}val") != "9"
-        if _HEADING_STYLE.match(style.name or ""):
-            return True
-        style = style.base_style
-    return False
-
-
-def _docx_blocks(container, numbering, headings: set[str]) -> Iterator[str]:
-    """Lines of a document body or table cell in order, each with the number Word draws before it;
-    tables row by row, nested tables included. Lines in a heading style are added to `headings`."""
-    from docx.text.paragraph import Paragraph
-
-    for block in container.iter_inner_content():
-        if isinstance(block, Paragraph):
-            label = numbering.label(block)  # Word counts an empty numbered paragraph too
-            line = label + block.text if block.text.strip() else block.text
-            if line.strip() and _is_heading(block):
-                headings.update(_fold(part) for part in line.splitlines())
-            yield line
-            continue
-        for row in block.rows:
-            cells = {id(c._tc): c for c in row.cells}.values()  # a merged cell is listed once per grid column
-            lines = [[line for line in _docx_blocks(c, numbering, headings) if line.strip()] for c in cells]
-            if len(lines) > 1 and all(len(ls) <= 1 and all(len(x) <= TABLE_CELL_CHARS for x in ls) for ls in lines):
-                yield " ".join(ls[0].strip() for ls in lines if ls)  # 指标 | 单位 | 完成值 → one unit, not three
-            else:
-                yield from (line for ls in lines for line in ls)
-
-
-def _docx_lines(path: Path) -> tuple[list[str], set[str]]:
-    """The lines of a .docx and those of them set in a heading style."""
-    import docx
-    from .docx_numbering import Numbering
-
-    document = docx.Document(str(path))
-    headings: set[str] = set()
-    return list(_docx_blocks(document, Numbering(document), headings)), headings
-
-
-def _office_lines(path: Path) -> tuple[list[str], set[str]]:
-    """Lines of a .doc/.wps/.rtf/.odt file, converted to .docx by LibreOffice in a temporary directory."""
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if office is None:
-        raise ReadError(path, f"{path.suffix.lower()} files are read through LibreOffice, which is not installed "
-                              "(install it, e.g. `apt install libreoffice-writer-nogui`, or save the file as .docx)")
-    with tempfile.TemporaryDirectory(prefix="govtag-convert-") as tmp:
-        profile = Path(tmp, "profile").as_uri()  # a private profile: conversions running in parallel never collide
-        try:
-            done = subprocess.run([office, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "docx",
-                                   "--outdir", tmp, str(path.resolve())],
-                                  capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise ReadError(path, f"LibreOffice did not convert it within {CONVERT_TIMEOUT_S} s") from None
-        converted = Path(tmp, path.stem + ".docx")
-        if not converted.exists():
-            said = (done.stderr.strip() or done.stdout.strip()).splitlines()
-            raise ReadError(path, "LibreOffice could not convert it to .docx"
-                                  + (f" ({said[-1]})" if said else f" (exit code {done.returncode})"))
-        return _docx_lines(converted)
-
-
 def _ends_sentence(line: str) -> bool:
     return line[-1] in "。！？!?:：;；" if line else True
 
@@ -332,17 +250,17 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
     if suffix == ".docx" and not zipfile.is_zipfile(path):
         raise ReadError(path, "not a readable .docx file: not a Word package (damaged, or a .doc or other file "
                               "renamed .docx)")
-    encoding, dropped, headings = "", [], set()
+    encoding, dropped, headings = "", [], []
     try:
         if suffix == ".txt":
             raw, encoding = decode(path.read_bytes())
             lines = raw.splitlines()
         elif suffix in (".html", ".htm"):
             lines, dropped, encoding = _html_lines(path.read_bytes())
-        elif suffix == ".docx":
-            lines, headings = _docx_lines(path)
-        elif suffix in OFFICE:
-            lines, headings = _office_lines(path)
+        elif suffix == ".docx" or suffix in OFFICE:
+            from .word import docx_lines, office_lines
+
+            lines, headings = docx_lines(path) if suffix == ".docx" else office_lines(path)
         else:
             lines, dropped = _pdf_lines(path)
     except DecodeError as e:
@@ -357,6 +275,7 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         if dropped:
             raise ReadError(path, f"no text left after removing {len(dropped)} boilerplate line(s)")
         raise ReadError(path, "no text layer (a scanned PDF?)" if suffix == ".pdf" else "no text (only whitespace)")
+    headings = {_fold(part) for line in headings for part in line.splitlines()} - {""}  # as the lines in `text`
     return Document(path, doc_id or path.stem, text, dropped, encoding, headings)
 
 

@@ -1,11 +1,27 @@
-"""The numbers Word draws in front of auto-numbered paragraphs (一、 （一） 1. ①), which are not in their text.
+"""Word documents: .docx text in reading order with the numbers Word draws (一、 （一） 1. ①, which are not in
+the paragraph text) and the paragraphs set in a heading style; .doc/.wps/.rtf/.odt through LibreOffice.
 
-Without them a report whose headings are numbered by Word has no numbering markers, and so no sections.
+Without the drawn numbers a report whose headings are numbered by Word has no numbering markers, and so no
+sections.
 """
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import docx
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+
+from .read import ReadError
+
+CONVERT_TIMEOUT_S = 120
+TABLE_CELL_CHARS = 40  # a table row whose every cell is one line this short reads as one statement
 
 _CN_DIGITS = "〇一二三四五六七八九"
 _LEGAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
@@ -118,3 +134,72 @@ class Numbering:
             n = counters.get(k, k_spec["start"])
             text = text.replace(f"%{k + 1}", _FORMATS.get(k_spec["format"], str)(n))
         return text
+
+
+_HEADING_STYLE = re.compile(r"(heading|标题)\s*[1-9]$", re.I)
+
+
+def _is_heading(paragraph) -> bool:
+    """Given an outline level of its own, or set in a style that has one or is named Heading 1…9 / 标题 1…9
+    (or is based on such a style). Outline level 9 is body text."""
+    own = _val(paragraph._p.pPr, "w:outlineLvl")
+    if own is not None:
+        return own != "9"
+    style = paragraph.style
+    while style is not None:
+        level = _val(style.element.pPr, "w:outlineLvl")
+        if level is not None:
+            return level != "9"
+        if _HEADING_STYLE.match(style.name or ""):
+            return True
+        style = style.base_style
+    return False
+
+
+def _blocks(container, numbering: Numbering, headings: list[str]) -> Iterator[str]:
+    """Lines of a document body or table cell in order, each with the number Word draws before it;
+    tables row by row, nested tables included. Lines in a heading style are added to `headings`."""
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            label = numbering.label(block)  # Word counts an empty numbered paragraph too
+            line = label + block.text if block.text.strip() else block.text
+            if line.strip() and _is_heading(block):
+                headings.append(line)
+            yield line
+            continue
+        for row in block.rows:
+            cells = {id(c._tc): c for c in row.cells}.values()  # a merged cell is listed once per grid column
+            lines = [[line for line in _blocks(c, numbering, headings) if line.strip()] for c in cells]
+            if len(lines) > 1 and all(len(ls) <= 1 and all(len(x) <= TABLE_CELL_CHARS for x in ls) for ls in lines):
+                yield " ".join(ls[0].strip() for ls in lines if ls)  # 指标 | 单位 | 完成值 → one unit, not three
+            else:
+                yield from (line for ls in lines for line in ls)
+
+
+def docx_lines(path: Path) -> tuple[list[str], list[str]]:
+    """The lines of a .docx and those of them set in a heading style."""
+    document = docx.Document(str(path))
+    headings: list[str] = []
+    return list(_blocks(document, Numbering(document), headings)), headings
+
+
+def office_lines(path: Path) -> tuple[list[str], list[str]]:
+    """Lines of a .doc/.wps/.rtf/.odt file, converted to .docx by LibreOffice in a temporary directory."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise ReadError(path, f"{path.suffix.lower()} files are read through LibreOffice, which is not installed "
+                              "(install it, e.g. `apt install libreoffice-writer-nogui`, or save the file as .docx)")
+    with tempfile.TemporaryDirectory(prefix="govtag-convert-") as tmp:
+        profile = Path(tmp, "profile").as_uri()  # a private profile: conversions running in parallel never collide
+        try:
+            done = subprocess.run([office, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "docx",
+                                   "--outdir", tmp, str(path.resolve())],
+                                  capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise ReadError(path, f"LibreOffice did not convert it within {CONVERT_TIMEOUT_S} s") from None
+        converted = Path(tmp, path.stem + ".docx")
+        if not converted.exists():
+            said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            raise ReadError(path, "LibreOffice could not convert it to .docx"
+                                  + (f" ({said[-1]})" if said else f" (exit code {done.returncode})"))
+        return docx_lines(converted)
