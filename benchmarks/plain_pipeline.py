@@ -2,7 +2,8 @@
 
 The model has two heads, so it cannot be wrapped as a text-classification pipeline; the nearest plain
 code is a small `transformers.Pipeline` subclass (tokenize the unit with its heading context → encoder →
-pooling → both heads), called one unit at a time. "feature-extraction" would not do: it cannot take the
+pooling → both heads; with a separate context, the encoder reads the text and the heading path in turn),
+called one unit at a time. "feature-extraction" would not do: it cannot take the
 (text, heading context) pair the model is trained on.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from transformers import Pipeline
 
 from labels.schema import TASKS
 from training.config import Config
-from training.data import context
+from training.data import encode
 from training.model import GovTagModel
 
 
@@ -26,8 +27,9 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
             return {}, {}, {}
 
         def preprocess(self, unit: dict):
-            return self.tokenizer(unit["text"], context(unit.get("section") or "", cfg.model.section_chars),
-                                  truncation=True, max_length=cfg.model.max_length, return_tensors="pt")
+            enc = encode(self.tokenizer, [unit["text"]], [unit.get("section") or ""], cfg.model.max_length,
+                         cfg.model.section_chars, cfg.model.context == "separate")
+            return {k: torch.tensor(v) for k, v in enc.items()}
 
         def _forward(self, inputs):
             return model(**inputs)

@@ -1,7 +1,10 @@
 """ONNX Runtime export of a model directory, with int8 dynamic quantization, and a session to run it.
 
-`export_onnx` writes MODEL/onnx/model.onnx (fp32: encoder + both heads, dynamic batch and sequence)
-and MODEL/onnx/model.int8.onnx (int8 weights per output channel, activations quantized on the fly).
+`export_onnx` writes MODEL/onnx/model.onnx (fp32 encoder and pooling: token ids → one vector per input,
+dynamic batch and sequence), MODEL/onnx/model.int8.onnx (the same with int8 weights per output channel,
+activations quantized on the fly) and MODEL/onnx/heads.onnx (the two heads: vectors → logits, fp32).
+The encoder and the heads are apart because a model with a separate context (`model.context: separate`)
+encodes each heading path once and gives its vector to the heads of every unit under it.
 Measured choices (e5-small trained 2 epochs, 434 seed units, argmax agreement with PyTorch):
 - weights in the reduced 7-bit range: on CPUs without VNNI (like our AMD EPYC) the u8×s8 kernels
   saturate with full-range weights (a quarter of the tiny test model's predictions flipped);
@@ -22,7 +25,9 @@ import numpy as np
 from .atomic import atomic_path
 
 ONNX_DIR = "onnx"
-FP32, INT8 = "model.onnx", "model.int8.onnx"
+FP32, INT8, HEADS = "model.onnx", "model.int8.onnx", "heads.onnx"
+EMBEDDING = "embedding"  # the encoder's output
+TEXT_VECTOR, CONTEXT_VECTOR = "features", "context"  # the heads' inputs
 OUTPUTS = ("domain_logits", "type_logits")
 OPSET = 17
 
@@ -37,26 +42,33 @@ def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
-def _logits_module(model) -> "torch.nn.Module":  # noqa: F821 (torch is imported lazily)
-    """The model as a module returning a tuple of logits, which the tracer needs."""
+def _modules(model) -> tuple["torch.nn.Module", "torch.nn.Module"]:  # noqa: F821 (torch is imported lazily)
+    """The encoder with pooling, and the heads returning a tuple of logits, as modules the tracer takes."""
     import torch
 
-    class Logits(torch.nn.Module):
+    class Embed(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids=None):
-            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return self.model.embed(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+
+    class Heads(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, features, context=None):
+            out = self.model.classify(features, context)
             return tuple(out[name] for name in OUTPUTS)
 
-    return Logits().eval()
+    return Embed().eval(), Heads().eval()
 
 
 def _sample_batch(tokenizer, encoder_config) -> dict:
-    """Two units of different lengths, so the traced graph contains the padding mask path."""
-    batch = tokenizer(["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"], ["一、", "二、"],
-                      padding=True, return_tensors="pt")
+    """Two inputs of different lengths, so the traced graph contains the padding mask path."""
+    batch = tokenizer(["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"], padding=True, return_tensors="pt")
     if getattr(encoder_config, "type_vocab_size", 2) < 2:
         batch.pop("token_type_ids", None)  # the model ignores it; keep it out of the graph
     return {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
@@ -72,7 +84,7 @@ def _ffn_outputs(path: Path) -> list[str]:
 
 
 def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]:
-    """Export the model directory's model to ONNX (and int8); return {"fp32": path, "int8": path}."""
+    """Export the model directory's model to ONNX (and int8); return {"fp32", "heads", "int8": path}."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -81,17 +93,23 @@ def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]
     model, tokenizer, _, _ = load_bundle(model_dir)
     out = Path(model_dir) / ONNX_DIR
     out.mkdir(exist_ok=True)
+    embed, heads = _modules(model)
     batch = _sample_batch(tokenizer, model.encoder.config)
-    names = list(batch)
-    axes = {**{k: {0: "batch", 1: "sequence"} for k in names}, **{k: {0: "batch"} for k in OUTPUTS}}
-
-    paths = {"fp32": out / FP32}
-    with atomic_path(paths["fp32"]) as tmp, warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
-        # TorchScript exporter: the dynamo one needs onnxscript, which is not a dependency
-        torch.onnx.export(_logits_module(model), tuple(batch.values()), str(tmp), dynamo=False,
-                          input_names=names, output_names=list(OUTPUTS), dynamic_axes=axes,
-                          opset_version=OPSET, do_constant_folding=True)
+    with torch.no_grad():
+        features = model.embed(**batch)
+    head_inputs = {TEXT_VECTOR: features, **({CONTEXT_VECTOR: features} if model.separate_context else {})}
+    paths = {"fp32": out / FP32, "heads": out / HEADS}
+    exports = [(embed, tuple(batch.values()), paths["fp32"], {k: {0: "batch", 1: "sequence"} for k in batch},
+                [EMBEDDING]),
+               (heads, tuple(head_inputs.values()), paths["heads"], {k: {0: "batch"} for k in head_inputs},
+                list(OUTPUTS))]
+    for module, args, path, inputs, outputs in exports:
+        axes = {**inputs, **{k: {0: "batch"} for k in outputs}}
+        with atomic_path(path) as tmp, warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
+            # TorchScript exporter: the dynamo one needs onnxscript, which is not a dependency
+            torch.onnx.export(module, args, str(tmp), dynamo=False, input_names=list(inputs), output_names=outputs,
+                              dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
     if not quantize:
         (out / INT8).unlink(missing_ok=True)  # an int8 file of an earlier export would be run instead
     else:
@@ -107,8 +125,8 @@ def export_onnx(model_dir: str | Path, quantize: bool = True) -> dict[str, Path]
 
 
 class OnnxSession:
-    """An ONNX Runtime session on MODEL/onnx/model.int8.onnx, or on the fp32 file when there is no int8
-    one (`export-onnx --no-quantize`) or with `fp32=True`."""
+    """ONNX Runtime sessions on MODEL/onnx/model.int8.onnx (or on the fp32 file when there is no int8
+    one, `export-onnx --no-quantize`, or with `fp32=True`) and on the heads."""
 
     def __init__(self, model_dir: str | Path, fp32: bool | None = None, threads: int = 0):
         import onnxruntime as ort
@@ -117,17 +135,30 @@ class OnnxSession:
         if fp32 is None:
             fp32 = not (folder / INT8).exists()
         self.path = folder / (FP32 if fp32 else INT8)
-        if not self.path.exists():
-            raise OnnxModelMissing(f"{self.path}: no ONNX export of this model; "
-                                   f"run `govtag export-onnx --model {model_dir}` first")
+        for path in (self.path, folder / HEADS):
+            if not path.exists():
+                raise OnnxModelMissing(f"{path}: no ONNX export of this model; "
+                                       f"run `govtag export-onnx --model {model_dir}` first")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or physical_cores()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.encoder = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.head = ort.InferenceSession(str(folder / HEADS), options, providers=["CPUExecutionProvider"])
+        if [o.name for o in self.encoder.get_outputs()] != [EMBEDDING]:
+            raise OnnxModelMissing(f"{self.path}: exported by an earlier govtag (logits, not vectors); "
+                                   f"run `govtag export-onnx --model {model_dir}` again")
+        self.inputs = [i.name for i in self.encoder.get_inputs()]
 
-    def run(self, batch) -> dict[str, np.ndarray]:
-        """Logits for a padded batch (a mapping of torch tensors or numpy arrays)."""
-        feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self.inputs}
-        return dict(zip(OUTPUTS, self.session.run(list(OUTPUTS), feed)))
+    def embed(self, batch) -> np.ndarray:
+        """Vectors for a padded batch (a mapping of torch tensors or numpy arrays); missing segment ids
+        (a heading path read apart has none) are zeros."""
+        ids = np.asarray(batch["input_ids"], dtype=np.int64)
+        feed = {name: np.asarray(batch[name], dtype=np.int64) if name in batch else np.zeros_like(ids)
+                for name in self.inputs}
+        return self.encoder.run([EMBEDDING], feed)[0]
+
+    def heads(self, features: np.ndarray, context: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        feed = {TEXT_VECTOR: features, **({CONTEXT_VECTOR: context} if context is not None else {})}
+        logits = self.head.run(list(OUTPUTS), {k: np.asarray(v, dtype=np.float32) for k, v in feed.items()})
+        return {name.removesuffix("_logits"): values for name, values in zip(OUTPUTS, logits)}

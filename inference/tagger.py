@@ -12,7 +12,7 @@ from transformers import AutoTokenizer
 from labels.schema import TASKS
 from training.bundle import check_bundle, load_bundle, read_json
 from training.calibration import softmax
-from training.data import encode
+from training.data import CONTEXT, encode
 
 
 def set_threads(n: int = 0) -> None:
@@ -59,11 +59,10 @@ class Tagger:
         temperature = read_json(model_dir, "calibration.json")
         return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, **kwargs)
 
-    def batches(self, units: list[dict]):
-        """Yield (indices, padded batch) with units of similar length together; padded on the right with
-        the tokenizer's pad id (0 for the mask and segment ids), as `tokenizer.pad` does, ten times faster."""
-        enc = encode(self.tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
-                     self.cfg.model.max_length, self.cfg.model.section_chars)
+    def batches(self, enc: dict):
+        """Yield (indices, padded batch) of encoded inputs, those of similar length together; padded on the
+        right with the tokenizer's pad id (0 for the mask and segment ids), as `tokenizer.pad` does, ten
+        times faster."""
         lengths = np.array([len(ids) for ids in enc["input_ids"]])
         order = np.argsort(lengths, kind="stable")
         fill = {k: (self.tokenizer.pad_token_id or 0) if k == "input_ids" else 0 for k in enc}
@@ -81,24 +80,45 @@ class Tagger:
             return nullcontext()
         return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
 
+    def vectors(self, enc: dict):
+        """The pooled encoder output of each encoded input, in input order (numpy for ONNX, else a tensor
+        left on the device: no wait for the GPU between batches)."""
+        order, parts = [], []
+        for idx, batch in self.batches(enc):
+            order.append(idx)
+            if self.backend == "onnx":
+                parts.append(self.session.embed(batch))
+            else:
+                parts.append(self.model.embed(**{k: v.to(self.device) for k, v in batch.items()}))
+        back = np.argsort(np.concatenate(order))
+        if self.backend == "onnx":
+            return np.concatenate(parts)[back]
+        return torch.cat(parts)[torch.from_numpy(back).to(self.device)]
+
+    def features(self, units: list[dict]) -> tuple:
+        """What the heads read: the pooled (text, heading path) pair; or, with a separate context, the
+        text's vector and its heading path's, each distinct heading path encoded once."""
+        enc = encode(self.tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
+                     self.cfg.model.max_length, self.cfg.model.section_chars, self.cfg.model.context == "separate")
+        own = self.vectors({k: v for k, v in enc.items() if not k.startswith(CONTEXT)})
+        if CONTEXT + "input_ids" not in enc:
+            return own, None
+        paths = [tuple(ids) for ids in enc[CONTEXT + "input_ids"]]
+        distinct = list(dict.fromkeys(paths))
+        where = {ids: i for i, ids in enumerate(distinct)}
+        heading = self.vectors({"input_ids": distinct, "attention_mask": [[1] * len(ids) for ids in distinct]})
+        rows = np.array([where[ids] for ids in paths])
+        return own, heading[rows if self.backend == "onnx" else torch.from_numpy(rows).to(self.device)]
+
     def logits(self, units: list[dict]) -> dict[str, np.ndarray]:
-        out = {t: np.zeros((len(units), len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
         if not units:
-            return out
-        pending = []  # the GPU's logits are fetched at the end: no wait for the device between batches
+            return {t: np.zeros((0, len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
         with torch.inference_mode(), self.autocast():
-            for idx, batch in self.batches(units):
-                if self.backend == "onnx":
-                    result = self.session.run(batch)
-                    for t in TASKS:
-                        out[t][idx] = result[f"{t}_logits"]
-                else:
-                    result = self.model(**{k: v.to(self.device) for k, v in batch.items()})
-                    pending.append((idx, [result[f"{t}_logits"].float() for t in TASKS]))
-        for idx, logits in pending:
-            for t, values in zip(TASKS, logits):
-                out[t][idx] = values.cpu().numpy()
-        return out
+            own, context = self.features(units)
+            if self.backend == "onnx":
+                return self.session.heads(own, context)
+            result = self.model.classify(own, context)
+            return {t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}
 
     def probabilities(self, units: list[dict]) -> dict[str, np.ndarray]:
         logits = self.logits(units)

@@ -1,3 +1,4 @@
+import copy
 import json
 from pathlib import Path
 
@@ -25,6 +26,18 @@ def tiny_model(tmp_path_factory, tiny_config):
 
     out = tmp_path_factory.mktemp("models") / "tiny"
     train(tiny_config, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_separate_model(tmp_path_factory, tiny_config):
+    """The tiny model reading each heading path apart from the unit's text (`model.context: separate`)."""
+    from training.train import train
+
+    cfg = copy.deepcopy(tiny_config)
+    cfg.model.context = "separate"
+    out = tmp_path_factory.mktemp("models") / "tiny-separate"
+    train(cfg, out)
     return out
 
 

@@ -12,11 +12,13 @@ from training.bundle import load_bundle
 from tests.conftest import REPO
 
 
-def test_plain_pipeline_gives_the_taggers_labels(tiny_model, seed_units):
-    model, tokenizer, cfg, schema = load_bundle(tiny_model)
+@pytest.mark.parametrize("fixture", ["tiny_model", "tiny_separate_model"])
+def test_plain_pipeline_gives_the_taggers_labels(fixture, seed_units, request):
+    model_dir = request.getfixturevalue(fixture)
+    model, tokenizer, cfg, schema = load_bundle(model_dir)
     pipe = plain_pipeline(model, tokenizer, cfg)
     units = seed_units[:60]
-    expected = [tuple(schema.labels(t).index(r[t]) for t in TASKS) for r in Tagger.load(tiny_model).predict(units)]
+    expected = [tuple(schema.labels(t).index(r[t]) for t in TASKS) for r in Tagger.load(model_dir).predict(units)]
     assert [pipe(u) for u in units] == expected
 
 

@@ -30,6 +30,12 @@ def test_hub_configs_build_from_a_local_directory(path, tmp_path):
     assert tokenizer("街道党工委")["input_ids"] == tiny_tokenizer("街道党工委")["input_ids"]
 
 
+def test_fast_config_is_the_default_with_a_separate_context():
+    default, fast = load_config().to_dict(), load_config(CONFIG_DIR / "fast.yaml").to_dict()
+    assert fast["model"].pop("context") == "separate" and default["model"].pop("context") == "pair"
+    assert {**fast, "name": "default"} == default
+
+
 def test_tiny_config_builds_and_truncates_layers():
     cfg = load_config(CONFIG_DIR / "tiny.yaml")
     cfg.backbone.num_layers = 1

@@ -5,7 +5,7 @@ import pytest
 
 from labels.schema import load_schema
 from training.config import load_config
-from training.data import (DataError, drop_context, hashed_split, load_labeled, load_splits, read_units, split_units,
+from training.data import (Collator, DataError, drop_context, encode, hashed_split, load_labeled, load_splits, read_units, split_units,
                            update_splits)
 
 SCHEMA = load_schema()
@@ -101,6 +101,23 @@ def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
     assert all(u["section"] == "一、工作成效" for u in units)  # the input is not changed
     assert [(u["text"], u["domain"], u["type"]) for u in dropped] == [(u["text"], u["domain"], u["type"]) for u in units]
     assert drop_context(units, 0.0, seed=7) is units
+
+
+def test_a_separate_context_is_encoded_and_padded_apart_from_the_text(tiny_config):
+    from training.backbone import load_backbone
+
+    _, tokenizer = load_backbone(tiny_config.backbone)
+    texts, sections = ["加强党建工作", "完成改造"], ["一、主要成效 > （一）党的建设", ""]
+    pair = encode(tokenizer, texts, sections, 64, 24)
+    apart = encode(tokenizer, texts, sections, 64, 24, separate=True)
+    assert apart["input_ids"] == tokenizer(texts)["input_ids"]
+    assert apart["context_input_ids"] == tokenizer([sections[0], ""])["input_ids"]
+    assert pair["input_ids"][0] == tokenizer(texts[0], sections[0])["input_ids"]
+    batch = Collator(tokenizer)([{**{k: v[i] for k, v in apart.items()}, "domain_labels": i} for i in range(2)])
+    assert batch["input_ids"].shape == (2, max(len(ids) for ids in apart["input_ids"]))
+    assert batch["context_input_ids"].shape == (2, len(apart["context_input_ids"][0]))
+    assert batch["context_attention_mask"].tolist()[1] == [1, 1] + [0] * (batch["context_input_ids"].shape[1] - 2)
+    assert batch["domain_labels"].tolist() == [0, 1]
 
 
 def test_data_split_and_stats_commands_take_data_and_splits(tmp_path):

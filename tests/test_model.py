@@ -23,6 +23,19 @@ def test_forward_returns_logits_for_both_heads_and_a_loss(tiny_config):
     out["loss"].backward()
 
 
+def test_a_separate_context_gives_the_heads_both_vectors_and_their_product(tiny_config):
+    from training.backbone import load_backbone
+
+    encoder, tokenizer = load_backbone(tiny_config.backbone)
+    model = GovTagModel(encoder, 6, 4, separate_context=True).eval()
+    assert model.domain_head.in_features == 3 * encoder.config.hidden_size
+    text, heading = tokenizer(["加强党建"], return_tensors="pt"), tokenizer(["一、工作"], return_tensors="pt")
+    with torch.no_grad():
+        out = model(**text, context_input_ids=heading["input_ids"], context_attention_mask=heading["attention_mask"])
+        u, h = model.embed(**text), model.embed(heading["input_ids"], heading["attention_mask"])
+    assert torch.allclose(out["domain_logits"], model.domain_head(torch.cat([u, h, u * h], -1)))
+
+
 def test_label_smoothing_spreads_part_of_each_target_over_all_classes(tiny_config):
     from training.backbone import load_backbone
 
@@ -113,3 +126,22 @@ def test_damaged_files_are_a_model_dir_error_naming_the_file(tiny_model, tmp_pat
     damage(broken / name)
     with pytest.raises(ModelDirError, match=re.escape(message)):
         load_bundle(broken)
+
+
+def test_a_separate_context_model_encodes_each_heading_path_once(tiny_separate_model, seed_units, monkeypatch):
+    from training.data import Collator, context, encode
+
+    tagger = Tagger.load(tiny_separate_model)
+    cfg, units = tagger.cfg, seed_units[:60]
+    rows = []
+    embed = tagger.model.embed
+    monkeypatch.setattr(tagger.model, "embed", lambda input_ids, *args, **kwargs:
+                        rows.append(len(input_ids)) or embed(input_ids, *args, **kwargs))
+    logits = tagger.logits(units)
+    assert sum(rows) == len(units) + len({context(u["section"], cfg.model.section_chars) for u in units})
+    enc = encode(tagger.tokenizer, [u["text"] for u in units], [u["section"] for u in units], cfg.model.max_length,
+                 cfg.model.section_chars, separate=True)
+    with torch.no_grad():  # every unit with its own heading path, as in training
+        direct = tagger.model(**Collator(tagger.tokenizer)([{k: v[i] for k, v in enc.items()} for i in range(60)]))
+    for task in ("domain", "type"):
+        assert torch.allclose(torch.from_numpy(logits[task]), direct[f"{task}_logits"], atol=1e-5)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inference.cli import app
-from inference.onnx_export import OnnxModelMissing, OnnxSession
+from inference.onnx_export import OnnxModelMissing, OnnxSession, export_onnx
 from inference.pipeline import tag_paths
 from inference.tagger import Tagger
 from tests.conftest import REPO
@@ -36,8 +36,8 @@ def onnx_logits(model_dir, units, fp32: bool) -> dict[str, np.ndarray]:
     return tagger.logits(units)
 
 
-def test_export_writes_both_files_atomically(exported):
-    assert sorted(p.name for p in (exported / "onnx").iterdir()) == ["model.int8.onnx", "model.onnx"]
+def test_export_writes_its_files_atomically(exported):
+    assert sorted(p.name for p in (exported / "onnx").iterdir()) == ["heads.onnx", "model.int8.onnx", "model.onnx"]
     umask = os.umask(0)
     os.umask(umask)
     assert {p.stat().st_mode & 0o777 for p in (exported / "onnx").iterdir()} == {0o666 & ~umask}  # not private
@@ -46,7 +46,7 @@ def test_export_writes_both_files_atomically(exported):
     assert session.inputs == ["input_ids", "attention_mask", "token_type_ids"]  # BERT uses segment ids
     ops = {n.name: n.op_type for n in onnx.load(str(session.path)).graph.node}
     assert "MatMulInteger" in ops.values()
-    assert ops["/model/encoder/encoder/layer.0/output/dense/MatMul"] == "MatMul"  # feed-forward output kept fp32
+    assert ops["/encoder/encoder/layer.0/output/dense/MatMul"] == "MatMul"  # feed-forward output kept fp32
 
 
 def test_fp32_onnx_equals_pytorch(exported, seed_units, torch_logits):
@@ -88,8 +88,31 @@ def test_fp32_only_export_replaces_a_stale_int8_file_and_is_used(exported, seed_
     shutil.copytree(exported, model_dir)
     result = CliRunner().invoke(app, ["export-onnx", "--model", str(model_dir), "--no-quantize"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (model_dir / "onnx").iterdir()) == ["model.onnx"]
+    assert sorted(p.name for p in (model_dir / "onnx").iterdir()) == ["heads.onnx", "model.onnx"]
     assert f"removed {model_dir / 'onnx' / 'model.int8.onnx'}: it is from an earlier export" in result.output
     tagger = Tagger.load(model_dir, backend="onnx", batch_size=16)
     assert tagger.session.path.name == "model.onnx"
     np.testing.assert_allclose(tagger.logits(seed_units)["type"], torch_logits["type"], atol=1e-4)
+
+
+def test_a_separate_context_model_runs_the_same_on_onnx(tiny_separate_model, seed_units, tmp_path):
+    model_dir = tmp_path / "separate"
+    shutil.copytree(tiny_separate_model, model_dir)
+    export_onnx(model_dir, quantize=False)
+    expected = Tagger.load(model_dir).logits(seed_units)
+    logits = Tagger.load(model_dir, backend="onnx", batch_size=16).logits(seed_units)
+    for task in ("domain", "type"):
+        np.testing.assert_allclose(logits[task], expected[task], atol=1e-4)
+
+
+def test_an_export_of_an_earlier_layout_asks_for_a_new_one(exported, tmp_path):
+    model_dir = tmp_path / "old"
+    shutil.copytree(exported, model_dir)
+    ids = onnx.helper.make_tensor_value_info("input_ids", onnx.TensorProto.INT64, ["batch", "sequence"])
+    logits = onnx.helper.make_tensor_value_info("domain_logits", onnx.TensorProto.INT64, ["batch", "sequence"])
+    graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["input_ids"], ["domain_logits"])], "old",
+                                   [ids], [logits])
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8)
+    onnx.save(model, str(model_dir / "onnx" / "model.int8.onnx"))
+    with pytest.raises(OnnxModelMissing, match="earlier govtag .* export-onnx"):
+        OnnxSession(model_dir)

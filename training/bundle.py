@@ -90,7 +90,8 @@ def load_bundle(model_dir: str | Path):
         encoder = AutoModel.from_config(AutoConfig.from_pretrained(d), add_pooling_layer=False)
     except (OSError, ValueError) as e:
         raise ModelDirError(f"{d / 'config.json'}: not a usable encoder config ({e})") from None
-    model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling)
+    model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
+                        separate_context=cfg.model.context == "separate")
     try:
         weights = load_file(str(d / WEIGHTS))
     except (SafetensorError, OSError) as e:

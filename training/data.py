@@ -175,13 +175,39 @@ def drop_context(units: list[dict], share: float, seed: int) -> list[dict]:
     return [{**u, "section": ""} if d else u for u, d in zip(units, drop)]
 
 
-def encode(tokenizer, texts: list[str], sections: list[str], max_length: int, section_chars: int) -> dict:
-    """Unit text paired with its heading path, truncated to the model window, not padded."""
-    return tokenizer(texts, [context(s or "", section_chars) for s in sections],
-                     truncation=True, max_length=max_length)
+CONTEXT = "context_"  # prefix of the heading path's own token ids when the model reads it separately
 
 
-def to_dataset(units: list[dict], tokenizer, schema: Schema, max_length: int, section_chars: int):
+def encode(tokenizer, texts: list[str], sections: list[str], max_length: int, section_chars: int,
+           separate: bool = False) -> dict:
+    """Unit text paired with its heading path, truncated to the model window, not padded; with
+    `separate`, the text alone and the heading path's ids under context_input_ids/context_attention_mask."""
+    contexts = [context(s or "", section_chars) for s in sections]
+    if not separate:
+        return tokenizer(texts, contexts, truncation=True, max_length=max_length)
+    own = tokenizer(texts, truncation=True, max_length=max_length)
+    heading = tokenizer(contexts, truncation=True, max_length=max_length)
+    return {**own, **{CONTEXT + k: heading[k] for k in ("input_ids", "attention_mask")}}
+
+
+class Collator:
+    """Pads a batch of encoded units: the unit's ids and, read separately, its heading path's."""
+
+    def __init__(self, tokenizer):
+        from transformers import DataCollatorWithPadding
+
+        self.pad = DataCollatorWithPadding(tokenizer)
+
+    def __call__(self, features: list[dict]) -> dict:
+        batch = self.pad([{k: v for k, v in f.items() if not k.startswith(CONTEXT)} for f in features])
+        heading = [{k[len(CONTEXT):]: v for k, v in f.items() if k.startswith(CONTEXT)} for f in features]
+        if heading[0]:
+            batch.update({CONTEXT + k: v for k, v in self.pad(heading).items()})
+        return batch
+
+
+def to_dataset(units: list[dict], tokenizer, schema: Schema, max_length: int, section_chars: int,
+               separate: bool = False):
     """A `datasets.Dataset` of token ids and label ids, ready for the Trainer."""
     from datasets import Dataset
 
@@ -192,5 +218,5 @@ def to_dataset(units: list[dict], tokenizer, schema: Schema, max_length: int, se
         "domain_labels": [index["domain"][u["domain"]] for u in units],
         "type_labels": [index["type"][u["type"]] for u in units],
     })
-    return ds.map(lambda b: encode(tokenizer, b["text"], b["section"], max_length, section_chars),
+    return ds.map(lambda b: encode(tokenizer, b["text"], b["section"], max_length, section_chars, separate),
                   batched=True, remove_columns=["text", "section"])

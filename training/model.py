@@ -9,14 +9,17 @@ from torch.nn import functional as F
 class GovTagModel(nn.Module):
     def __init__(self, encoder: nn.Module, n_domain: int, n_type: int, pooling: str = "mean",
                  dropout: float = 0.1, domain_weights: torch.Tensor | None = None,
-                 type_weights: torch.Tensor | None = None, label_smoothing: float = 0.0):
+                 type_weights: torch.Tensor | None = None, label_smoothing: float = 0.0,
+                 separate_context: bool = False):
         super().__init__()
         if pooling not in ("mean", "cls"):
             raise ValueError(f"model.pooling must be mean or cls, not {pooling!r}")
         self.encoder = encoder
         self.pooling = pooling
         self.label_smoothing = label_smoothing
-        hidden = encoder.config.hidden_size
+        self.separate_context = separate_context
+        # separate context: the heads read the unit's vector, its heading path's and their product
+        hidden = encoder.config.hidden_size * (3 if separate_context else 1)
         self.dropout = nn.Dropout(dropout)
         self.domain_head = nn.Linear(hidden, n_domain)
         self.type_head = nn.Linear(hidden, n_type)
@@ -30,13 +33,24 @@ class GovTagModel(nn.Module):
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None, domain_labels=None, type_labels=None):
+    def embed(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         if getattr(self.encoder.config, "type_vocab_size", 2) < 2:
             token_type_ids = None  # XLM-R style encoders have a single segment embedding
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
-        pooled = self.dropout(self.pool(hidden, attention_mask))
-        out = {"domain_logits": self.domain_head(pooled), "type_logits": self.type_head(pooled)}
+        return self.pool(hidden, attention_mask)
+
+    def classify(self, pooled: torch.Tensor, context: torch.Tensor | None = None) -> dict:
+        if self.separate_context:
+            pooled = torch.cat([pooled, context, pooled * context], -1)
+        pooled = self.dropout(pooled)
+        return {"domain_logits": self.domain_head(pooled), "type_logits": self.type_head(pooled)}
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None, context_input_ids=None,
+                context_attention_mask=None, domain_labels=None, type_labels=None):
+        pooled = self.embed(input_ids, attention_mask, token_type_ids)
+        context = self.embed(context_input_ids, context_attention_mask) if self.separate_context else None
+        out = self.classify(pooled, context)
         if domain_labels is not None and type_labels is not None:
             out["loss"] = sum(F.cross_entropy(out[f"{task}_logits"], labels, weight=weights,
                                               label_smoothing=self.label_smoothing)

@@ -17,13 +17,15 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
     rows = [f"| {split} | {t} | {m[t]['accuracy']:.3f} | {m[t]['macro_f1']:.3f} | "
             f"{m[t]['macro_f1_ci'][0]:.3f}–{m[t]['macro_f1_ci'][1]:.3f} | {m[t]['ece']:.3f} |"
             for split, m in metrics.items() if split in ("dev", "test") for t in TASKS]
+    reading = ("read apart, once per heading path; the heads see both vectors" if cfg.model.context == "separate"
+               else "read with the text as a sentence pair")
     card = f"""# govtag model `{name}`
 
 Tags each sentence of a Chinese government work report with a governance domain and a statement type.
 
 - Backbone: `{cfg.backbone.source}` `{cfg.backbone.name}` (vocab {cfg.backbone.vocab}, layers {cfg.backbone.num_layers or 'all'}),
-  mean of the last hidden states → two linear heads; input = unit text + last {cfg.model.section_chars} characters
-  of its heading path, at most {cfg.model.max_length} tokens.
+  {cfg.model.pooling} pooling of the last hidden states → two linear heads; input = unit text + at most
+  {cfg.model.section_chars} characters of its heading path ({reading}), at most {cfg.model.max_length} tokens.
 - Training data: `{cfg.data.dir}` ({', '.join(f'{k}: {v}' for k, v in sorted(sources.items()))} lines),
   split by document per `{cfg.data.splits}`: {', '.join(f'{k} {v} units' for k, v in split_sizes.items())}.
 - Training: {cfg.train.epochs} epochs max (ran {metrics.get('epochs_run')}), batch {cfg.train.batch_size},

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import (DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments,
-                          set_seed)
+from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from labels.schema import TASKS, load_schema
@@ -16,7 +15,7 @@ from labels.schema import TASKS, load_schema
 from .backbone import load_backbone
 from .bundle import save_bundle
 from .config import Config
-from .data import drop_context, label_counts, load_labeled, load_splits, split_units, to_dataset
+from .data import Collator, drop_context, label_counts, load_labeled, load_splits, split_units, to_dataset
 from .distributed import threads_per_process
 from .model import GovTagModel, class_weights
 from .model_card import model_card
@@ -45,7 +44,7 @@ def build_model(cfg: Config, train_units: list[dict], schema):
     weights = {t: class_weights(label_counts(train_units, schema, t), cfg.train.class_weights) for t in TASKS}
     model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
                         dropout=cfg.model.dropout, domain_weights=weights["domain"], type_weights=weights["type"],
-                        label_smoothing=cfg.train.label_smoothing)
+                        label_smoothing=cfg.train.label_smoothing, separate_context=cfg.model.context == "separate")
     return model, tokenizer
 
 
@@ -98,13 +97,13 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     if cfg.train.eval_max_units and len(dev) > cfg.train.eval_max_units:
         dev = [dev[i] for i in np.random.default_rng(0).permutation(len(dev))[:cfg.train.eval_max_units]]
     prepare = dict(tokenizer=tokenizer, schema=schema, max_length=cfg.model.max_length,
-                   section_chars=cfg.model.section_chars)
+                   section_chars=cfg.model.section_chars, separate=cfg.model.context == "separate")
     checkpoint_dir = out_dir.with_name(out_dir.name + ".checkpoints")
     trainer = Trainer(
         model=model, args=training_arguments(cfg, checkpoint_dir),
         train_dataset=to_dataset(drop_context(splits["train"], cfg.train.context_dropout, cfg.train.seed), **prepare),
         eval_dataset=to_dataset(dev, **prepare),
-        data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=macro_f1_metrics,
+        data_collator=Collator(tokenizer), compute_metrics=macro_f1_metrics,
         optimizers=(optimizer_for(model, cfg), None),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.train.early_stopping_patience),
                    *(callbacks or [])],
