@@ -91,9 +91,7 @@ class Tagger:
             else:
                 parts.append(self.model.embed(**{k: v.to(self.device) for k, v in batch.items()}))
         back = np.argsort(np.concatenate(order))
-        if self.backend == "onnx":
-            return np.concatenate(parts)[back]
-        return torch.cat(parts)[torch.from_numpy(back).to(self.device)]
+        return (np.concatenate(parts) if self.backend == "onnx" else torch.cat(parts))[back]
 
     def features(self, units: list[dict]) -> tuple:
         """What the heads read: the pooled (text, heading path) pair; or, with a separate context, the
@@ -108,7 +106,7 @@ class Tagger:
         where = {ids: i for i, ids in enumerate(distinct)}
         heading = self.vectors({"input_ids": distinct, "attention_mask": [[1] * len(ids) for ids in distinct]})
         rows = np.array([where[ids] for ids in paths])
-        return own, heading[rows if self.backend == "onnx" else torch.from_numpy(rows).to(self.device)]
+        return own, heading[rows]
 
     def logits(self, units: list[dict]) -> dict[str, np.ndarray]:
         if not units:
