@@ -36,6 +36,28 @@ def test_fast_config_is_the_default_with_a_separate_context():
     assert {**fast, "name": "default"} == default
 
 
+def test_a_config_can_name_a_base_and_change_some_keys(tmp_path):
+    (tmp_path / "base.yaml").write_text("name: b\ntrain:\n  epochs: 7\n  seed: 3\nreview:\n  n: 5\n")
+    (tmp_path / "child.yaml").write_text("base: base.yaml\nname: c\ntrain:\n  seed: 9\n")
+    cfg = load_config(tmp_path / "child.yaml")
+    assert (cfg.name, cfg.train.epochs, cfg.train.seed, cfg.review.n) == ("c", 7, 9, 5)
+    assert cfg.train.learning_rate == 5e-5  # neither file sets it: the dataclass default
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"c.yaml": "base: gone.yaml\n"}, r"c.yaml: base: .*gone.yaml not found"),
+    ({"c.yaml": "base: [a]\n"}, r"c.yaml: base: expected a config file name, got \['a'\]"),
+    ({"c.yaml": "base: d.yaml\n", "d.yaml": "base: c.yaml\n"}, r"d.yaml: base: c.yaml is a base of itself \(a loop of bases\)"),
+    ({"c.yaml": "base: d.yaml\n", "d.yaml": "- 1\n"}, r"d.yaml: top level: expected a mapping, got list"),
+    ({"c.yaml": "base: d.yaml\n", "d.yaml": "train: {epochs: [\n"}, r"d.yaml: not valid YAML"),
+])
+def test_a_bad_base_names_the_file(tmp_path, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path / "c.yaml")
+
+
 def test_tiny_config_builds_and_truncates_layers():
     cfg = load_config(CONFIG_DIR / "tiny.yaml")
     cfg.backbone.num_layers = 1

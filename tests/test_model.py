@@ -36,6 +36,26 @@ def test_a_separate_context_gives_the_heads_both_vectors_and_their_product(tiny_
     assert torch.allclose(out["domain_logits"], model.domain_head(torch.cat([u, h, u * h], -1)))
 
 
+def test_distinct_headings_are_encoded_once_in_short_passes_with_the_same_vectors(tiny_config, monkeypatch):
+    from training.backbone import load_backbone
+
+    encoder, tokenizer = load_backbone(tiny_config.backbone)
+    model = GovTagModel(encoder, 6, 4, separate_context=True).eval()
+    paths = ["", "一、工作回顾 > (三)持续改善生态环境质量", "", "二、存在的问题", "一、工作回顾 > (三)持续改善生态环境质量",
+             "三、下一步打算", "", "二、存在的问题"]
+    batch = tokenizer(paths, padding=True, return_tensors="pt")
+    shapes = []
+    embed = model.embed
+    monkeypatch.setattr(model, "embed", lambda ids, mask: shapes.append(tuple(ids.shape)) or embed(ids, mask))
+    with torch.no_grad():
+        distinct = model.embed_distinct(batch["input_ids"], batch["attention_mask"], rows_per_pass=2)
+    assert [n for n, _ in shapes] == [2, 2]  # four distinct paths of the eight, two per pass...
+    assert max(width for _, width in shapes) == batch["input_ids"].shape[1]
+    assert min(width for _, width in shapes) < batch["input_ids"].shape[1] // 2  # ...each padded to its own
+    with torch.no_grad():
+        assert torch.allclose(distinct, embed(batch["input_ids"], batch["attention_mask"]), atol=1e-5)
+
+
 def test_label_smoothing_spreads_part_of_each_target_over_all_classes(tiny_config):
     from training.backbone import load_backbone
 

@@ -180,9 +180,37 @@ def read_yaml(path: Path):
         raise ConfigError(f"{path}: not valid YAML: {getattr(e, 'problem', None) or e}{at}") from None
 
 
+def _merged(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merged(out[key], value) if both else value
+    return out
+
+
+def _read_with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The file's settings over those of the config it names as `base:` (a path relative to it), if any."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    raw = read_yaml(path)
+    if not isinstance(raw, dict) or "base" not in raw:
+        return raw
+    raw = dict(raw)
+    base = raw.pop("base")
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base: expected a config file name, got {base!r}")
+    base_path = path.parent / base
+    if base_path.resolve() in seen + (path.resolve(),):
+        raise ConfigError(f"{path}: base: {base} is a base of itself (a loop of bases)")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: base: {base_path} not found")
+    inherited = _read_with_base(base_path, seen + (path.resolve(),)) or {}
+    if not isinstance(inherited, dict):
+        raise ConfigError(f"{base_path}: top level: expected a mapping, got {type(inherited).__name__}")
+    return _merged(inherited, raw)
+
+
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     """The config in a YAML file; every problem with it is a ConfigError naming the file."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    return config_from_dict(read_yaml(path), where=str(path))
+    return config_from_dict(_read_with_base(path), where=str(path))

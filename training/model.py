@@ -40,6 +40,18 @@ class GovTagModel(nn.Module):
                               token_type_ids=token_type_ids).last_hidden_state
         return self.pool(hidden, attention_mask)
 
+    def embed_distinct(self, input_ids, attention_mask, rows_per_pass: int = 4) -> torch.Tensor:
+        """embed() of a right-padded batch, each distinct row encoded once and the rows in passes of similar
+        length: heading paths are short, many repeat (units blanked of theirs share the empty one), and
+        padding all of them to the longest cost training a third of its time."""
+        rows, inverse = torch.unique(torch.cat([input_ids, attention_mask], 1), dim=0, return_inverse=True)
+        ids, mask = rows.split(input_ids.shape[1], 1)
+        lengths = mask.sum(1)
+        order = lengths.argsort()
+        parts = [self.embed(ids[chunk, :int(lengths[chunk].max())], mask[chunk, :int(lengths[chunk].max())])
+                 for chunk in order.split(rows_per_pass)]
+        return torch.cat(parts)[order.argsort()][inverse]
+
     def classify(self, pooled: torch.Tensor, context: torch.Tensor | None = None) -> dict:
         if self.separate_context:
             pooled = torch.cat([pooled, context, pooled * context], -1)
@@ -49,7 +61,7 @@ class GovTagModel(nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids=None, context_input_ids=None,
                 context_attention_mask=None, domain_labels=None, type_labels=None):
         pooled = self.embed(input_ids, attention_mask, token_type_ids)
-        context = self.embed(context_input_ids, context_attention_mask) if self.separate_context else None
+        context = self.embed_distinct(context_input_ids, context_attention_mask) if self.separate_context else None
         out = self.classify(pooled, context)
         if domain_labels is not None and type_labels is not None:
             out["loss"] = sum(F.cross_entropy(out[f"{task}_logits"], labels, weight=weights,
