@@ -43,7 +43,7 @@ class GovTagModel(nn.Module):
     def embed_distinct(self, input_ids, attention_mask, rows_per_pass: int = 4) -> torch.Tensor:
         """embed() of a right-padded batch, each distinct row encoded once and the rows in passes of similar
         length: heading paths are short, many repeat (units blanked of theirs share the empty one), and
-        padding all of them to the longest cost training a third of its time."""
+        padding all of them to the longest cost training a fifth of its time."""
         rows, inverse = torch.unique(torch.cat([input_ids, attention_mask], 1), dim=0, return_inverse=True)
         ids, mask = rows.split(input_ids.shape[1], 1)
         lengths = mask.sum(1)
