@@ -28,7 +28,7 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
 
         def preprocess(self, unit: dict):
             enc = encode(self.tokenizer, [unit["text"]], [unit.get("section") or ""], cfg.model.max_length,
-                         cfg.model.section_chars, cfg.model.context == "separate")
+                         cfg.model.section_chars, cfg.model.separate_context)
             return {k: torch.tensor(v) for k, v in enc.items()}
 
         def _forward(self, inputs):

@@ -97,7 +97,7 @@ class Tagger:
         """What the heads read: the pooled (text, heading path) pair; or, with a separate context, the
         text's vector and its heading path's, each distinct heading path encoded once."""
         enc = encode(self.tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
-                     self.cfg.model.max_length, self.cfg.model.section_chars, self.cfg.model.context == "separate")
+                     self.cfg.model.max_length, self.cfg.model.section_chars, self.cfg.model.separate_context)
         own = self.vectors({k: v for k, v in enc.items() if not k.startswith(CONTEXT)})
         if CONTEXT + "input_ids" not in enc:
             return own, None

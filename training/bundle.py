@@ -91,7 +91,7 @@ def load_bundle(model_dir: str | Path):
     except (OSError, ValueError) as e:
         raise ModelDirError(f"{d / 'config.json'}: not a usable encoder config ({e})") from None
     model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
-                        separate_context=cfg.model.context == "separate")
+                        separate_context=cfg.model.separate_context)
     try:
         weights = load_file(str(d / WEIGHTS))
     except (SafetensorError, OSError) as e:

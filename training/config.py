@@ -31,6 +31,10 @@ class ModelConfig:
     context: str = "pair"  # pair: heading path read with the unit | separate: encoded apart, once per section
     dropout: float = 0.1
 
+    @property
+    def separate_context(self) -> bool:
+        return self.context == "separate"
+
 
 @dataclass
 class DataConfig:

@@ -48,8 +48,10 @@ class GovTagModel(nn.Module):
         ids, mask = rows.split(input_ids.shape[1], 1)
         lengths = mask.sum(1)
         order = lengths.argsort()
-        parts = [self.embed(ids[chunk, :int(lengths[chunk].max())], mask[chunk, :int(lengths[chunk].max())])
-                 for chunk in order.split(rows_per_pass)]
+        parts = []
+        for chunk in order.split(rows_per_pass):
+            width = int(lengths[chunk].max())
+            parts.append(self.embed(ids[chunk, :width], mask[chunk, :width]))
         return torch.cat(parts)[order.argsort()][inverse]
 
     def classify(self, pooled: torch.Tensor, context: torch.Tensor | None = None) -> dict:

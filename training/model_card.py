@@ -17,7 +17,7 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
     rows = [f"| {split} | {t} | {m[t]['accuracy']:.3f} | {m[t]['macro_f1']:.3f} | "
             f"{m[t]['macro_f1_ci'][0]:.3f}–{m[t]['macro_f1_ci'][1]:.3f} | {m[t]['ece']:.3f} |"
             for split, m in metrics.items() if split in ("dev", "test") for t in TASKS]
-    reading = ("read apart, once per heading path; the heads see both vectors" if cfg.model.context == "separate"
+    reading = ("read apart, once per heading path; the heads see both vectors" if cfg.model.separate_context
                else "read with the text as a sentence pair")
     card = f"""# govtag model `{name}`
 

@@ -44,7 +44,7 @@ def build_model(cfg: Config, train_units: list[dict], schema):
     weights = {t: class_weights(label_counts(train_units, schema, t), cfg.train.class_weights) for t in TASKS}
     model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
                         dropout=cfg.model.dropout, domain_weights=weights["domain"], type_weights=weights["type"],
-                        label_smoothing=cfg.train.label_smoothing, separate_context=cfg.model.context == "separate")
+                        label_smoothing=cfg.train.label_smoothing, separate_context=cfg.model.separate_context)
     return model, tokenizer
 
 
@@ -97,7 +97,7 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     if cfg.train.eval_max_units and len(dev) > cfg.train.eval_max_units:
         dev = [dev[i] for i in np.random.default_rng(0).permutation(len(dev))[:cfg.train.eval_max_units]]
     prepare = dict(tokenizer=tokenizer, schema=schema, max_length=cfg.model.max_length,
-                   section_chars=cfg.model.section_chars, separate=cfg.model.context == "separate")
+                   section_chars=cfg.model.section_chars, separate=cfg.model.separate_context)
     checkpoint_dir = out_dir.with_name(out_dir.name + ".checkpoints")
     trainer = Trainer(
         model=model, args=training_arguments(cfg, checkpoint_dir),
