@@ -4,16 +4,18 @@
     python benchmarks/tagging_speed.py --memory-scaling [--reports 10,100]
 
 Speed mode tags one corpus (the seed reports in examples/, segmented as `govtag tag` does, repeated
---repeat times) three ways, each in a fresh subprocess so peak RSS is that path's alone:
+--repeat times) four ways, each in a fresh subprocess so peak RSS is that path's alone:
 
 (a) pipeline — what a user of `transformers` would write: the `transformers.Pipeline` subclass of
     benchmarks/plain_pipeline.py, called one unit at a time, with the same weights and inputs as (b).
 (b) torch — `Tagger` with the torch backend: length-sorted batches (--batch-size, default the model's
     tag.batch_size), dynamic padding, inference_mode.
-(c) onnx int8 — `Tagger` with the onnx backend on MODEL/onnx/model.int8.onnx (exported here if missing).
+(c) onnx int8 — `Tagger` with the onnx backend on MODEL/onnx/model.int8.onnx (exported here if missing),
+    near ties tagged again with the fp32 export (the model's tag.onnx_recheck_margin), as `--backend onnx` runs.
+(d) the same, int8 alone (`--recheck-margin 0`).
 
 It prints one Markdown table: units/s, speed-up over (a), peak RSS, agreement with (b) (% of units with
-the same domain AND type), and for (b) and (c) macro-F1 on a labeled file (--data; only read, never copied).
+the same domain AND type), and for (b)–(d) macro-F1 on a labeled file (--data; only read, never copied).
 
 --memory-scaling tags directories of 10, 100, … copies of the seed reports through `tag_paths` (all
 outputs written, as `govtag tag` does) and prints peak RSS per size: it stays flat as the corpus grows.
@@ -35,7 +37,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 PATHS = {"pipeline": "(a) transformers pipeline, 1 unit/call", "torch": "(b) govtag torch, batch {}",
-         "onnx": "(c) govtag ONNX int8, batch {}"}
+         "onnx": "(c) govtag ONNX int8 + fp32 re-check of near ties, batch {}",
+         "int8": "(d) govtag ONNX int8 alone (`--recheck-margin 0`), batch {}"}
 
 
 def peak_rss_mb() -> float:
@@ -89,7 +92,9 @@ def worker(args) -> None:
         result["pred"], result["seconds"] = best_of(args.rounds, pipeline_predictor(args.model), units)
         result["rss_mb"] = peak_rss_mb()
     else:
-        tagger = Tagger.load(args.model, threads=args.threads, backend=args.worker, batch_size=args.batch_size)
+        backend, recheck = ("onnx", 0.0) if args.worker == "int8" else (args.worker, None)
+        tagger = Tagger.load(args.model, threads=args.threads, backend=backend, batch_size=args.batch_size,
+                             recheck_margin=recheck)
         predict = lambda units: [[r["domain"], r["type"]] for r in tagger.predict(units)]  # noqa: E731
         result["pred"], result["seconds"] = best_of(args.rounds, predict, units)
         result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
@@ -139,12 +144,13 @@ def speed(args) -> None:
         rate = r["units"] / r["seconds"]
         same = sum(a == b for a, b in zip(r["pred"], ref["pred"])) / len(units)
         f1 = [f"{macro_f1(r['data'], t):.3f}" if "data" in r else "–" for t in (0, 1)]
-        if kind == "onnx":
+        if kind in ("onnx", "int8"):
             f1 = [f"{f} ({100 * (macro_f1(r['data'], t) - macro_f1(ref['data'], t)):+.1f} pt)" for t, f in enumerate(f1)]
         print(f"| {PATHS[kind].format(args.batch_size)} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
               f"| {100 * same:.1f}% | {f1[0]} | {f1[1]} |")
-    same = sum(a == b for a, b in zip(results["onnx"]["data"]["pred"], ref["data"]["pred"])) / len(ref["data"]["pred"])
-    print(f"\nOn `{args.data}`, (c) gives the same domain and type as (b) for {100 * same:.1f}% of units.")
+    for kind, row in (("onnx", "(c)"), ("int8", "(d)")):
+        same = sum(a == b for a, b in zip(results[kind]["data"]["pred"], ref["data"]["pred"])) / len(ref["data"]["pred"])
+        print(f"\nOn `{args.data}`, {row} gives the same domain and type as (b) for {100 * same:.1f}% of units.")
 
 
 def scale_worker(args) -> None:
@@ -183,7 +189,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="Repeat the seed corpus N times.")
     parser.add_argument("--data", default=str(REPO / "labels" / "data" / "seeds.jsonl"), help="Labeled JSONL for macro-F1.")
     parser.add_argument("--threads", type=int, default=physical_cores())
-    parser.add_argument("--batch-size", type=int, help="Batch size of (b) and (c) (default: the model's tag.batch_size).")
+    parser.add_argument("--batch-size", type=int, help="Batch size of (b)–(d) (default: the model's tag.batch_size).")
     parser.add_argument("--rounds", type=int, default=3, help="Timed passes per path; the fastest counts.")
     parser.add_argument("--memory-scaling", action="store_true")
     parser.add_argument("--reports", default="10,100", help="Corpus sizes (number of reports) for --memory-scaling.")

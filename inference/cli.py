@@ -89,6 +89,10 @@ def tag(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Units per forward pass."),
     review_threshold: Optional[float] = typer.Option(None, "--review-threshold", min=0, max=1, help="Flag units "
                                                      "with a score under it (default: the model's tag.review_threshold)."),
+    recheck_margin: Optional[float] = typer.Option(None, "--recheck-margin", min=0, max=1, help="--backend onnx "
+                                                   "with int8: tag again in fp32 the units whose two best scores "
+                                                   "are closer than this; 0 = int8 alone (default: the model's "
+                                                   "tag.onnx_recheck_margin)."),
     engine: str = typer.Option("plain", "--engine", help="plain (this process) or ray (a pool of model replicas "
                                "on the Ray cluster in RAY_ADDRESS, or a local one; also writes units_parquet/)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Ray engine: model replicas "
@@ -126,7 +130,7 @@ def tag(
     err = Console(stderr=True, highlight=False)
     try:  # the ray engine's driver only names the model and writes the outputs: keep it off the GPU
         tagger = Tagger.load(model or default_model_dir(), backend=backend, batch_size=batch_size,
-                             review_threshold=review_threshold,
+                             review_threshold=review_threshold, recheck_margin=recheck_margin,
                              device="cpu" if engine == "ray" else None)
     except (ModelDirError, FileNotFoundError) as e:
         fail(str(e))

@@ -11,7 +11,8 @@ Measured choices (e5-small trained 2 epochs, 434 seed units, argmax agreement wi
 - per-channel scales: half the logit error of per-tensor ones;
 - the feed-forward output projections (GELU activations with outliers, badly served by one uint8
   scale per tensor) stay fp32: agreement domain 98.4 → 99.1%, type 98.8 → 99.5%, for 61 → 82 MB.
-`OnnxSession` runs either on the tokenizer's padded batches, the way `Tagger` feeds them.
+`OnnxSession` runs either on the tokenizer's padded batches, the way `Tagger` feeds them; with the int8
+file it also opens the fp32 one when asked for exact vectors (`Tagger` re-checks near ties with them).
 """
 from __future__ import annotations
 
@@ -135,28 +136,37 @@ class OnnxSession:
         if fp32 is None:
             fp32 = not (folder / INT8).exists()
         self.path = folder / (FP32 if fp32 else INT8)
-        for path in (self.path, folder / HEADS):
+        for path in (self.path, folder / HEADS, folder / FP32):  # fp32 also re-checks the int8 near ties
             if not path.exists():
                 raise OnnxModelMissing(f"{path}: no ONNX export of this model; "
                                        f"run `govtag export-onnx --model {model_dir}` first")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or physical_cores()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.encoder = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        self.head = ort.InferenceSession(str(folder / HEADS), options, providers=["CPUExecutionProvider"])
+        self.quantized = not fp32
+        self.options = ort.SessionOptions()
+        self.options.intra_op_num_threads = threads or physical_cores()
+        self.options.inter_op_num_threads = 1
+        self.options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.encoder = self._open(self.path)
+        self.head = self._open(folder / HEADS)
         if [o.name for o in self.encoder.get_outputs()] != [EMBEDDING]:
             raise OnnxModelMissing(f"{self.path}: exported by an earlier govtag (logits, not vectors); "
                                    f"run `govtag export-onnx --model {model_dir}` again")
         self.inputs = [i.name for i in self.encoder.get_inputs()]
+        self._exact = None if self.quantized else self.encoder  # the fp32 encoder, opened on first use
 
-    def embed(self, batch) -> np.ndarray:
-        """Vectors for a padded batch (a mapping of torch tensors or numpy arrays); missing segment ids
-        (a heading path read apart has none) are zeros."""
+    def _open(self, path: Path):
+        import onnxruntime as ort
+
+        return ort.InferenceSession(str(path), self.options, providers=["CPUExecutionProvider"])
+
+    def embed(self, batch, exact: bool = False) -> np.ndarray:
+        """Vectors for a padded batch (a mapping of torch tensors or numpy arrays), from the fp32 encoder if
+        `exact`; missing segment ids (a heading path read apart has none) are zeros."""
+        if exact and self._exact is None:
+            self._exact = self._open(self.path.with_name(FP32))
         ids = np.asarray(batch["input_ids"], dtype=np.int64)
         feed = {name: np.asarray(batch[name], dtype=np.int64) if name in batch else np.zeros_like(ids)
                 for name in self.inputs}
-        return self.encoder.run([EMBEDDING], feed)[0]
+        return (self._exact if exact else self.encoder).run([EMBEDDING], feed)[0]
 
     def heads(self, features: np.ndarray, context: np.ndarray | None = None) -> dict[str, np.ndarray]:
         feed = {TEXT_VECTOR: features, **({CONTEXT_VECTOR: context} if context is not None else {})}

@@ -43,14 +43,17 @@ def content_key(doc_id: str, text: str) -> str:
 
 
 def run_fingerprint(tagger: Tagger, with_probs: bool) -> dict:
-    """What a part depends on besides its document: model, weights, backend, review threshold, --probs."""
+    """What a part depends on besides its document: model, weights, backend (and its int8 re-check margin),
+    review threshold, --probs."""
     if tagger.backend == "onnx":
         weights = tagger.session.path  # the ONNX file this run executes (int8, or fp32 after --no-quantize)
     else:
         weights = tagger.model_dir / "model.safetensors" if tagger.model_dir else None
     stat = weights.stat() if weights and weights.exists() else None
+    recheck = tagger.cfg.tag.onnx_recheck_margin if tagger.backend == "onnx" and tagger.session.quantized else None
     return {"model": str(tagger.model_dir.resolve()) if tagger.model_dir else None,
             "weights": [weights.name, stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend,
+            "recheck_margin": recheck,
             "review_threshold": tagger.cfg.tag.review_threshold, "probs": with_probs}
 
 
@@ -64,6 +67,7 @@ def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool 
         changed = [k for k in fingerprint if before.get(k) != fingerprint[k]]
         if changed:
             what = {"model": "another model", "weights": "other weights", "backend": f"backend {before.get('backend')}",
+                    "recheck_margin": f"int8 re-check margin {before.get('recheck_margin')}",
                     "review_threshold": f"review threshold {before.get('review_threshold')}",
                     "probs": "--probs" if before.get("probs") else "no --probs"}
             raise ValueError(f"{out_dir}: the earlier run there used {', '.join(what[k] for k in changed)}; "

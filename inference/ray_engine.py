@@ -67,9 +67,9 @@ class TagReplica:
     the partition's units as one Parquet file named by the input number of its first file."""
 
     def __init__(self, model_dir: str, parts: str, parquet_dir: str, with_probs: bool, threads: int,
-                 backend: str, batch_size: int | None, review_threshold: float):
+                 backend: str, batch_size: int | None, review_threshold: float, recheck_margin: float):
         self.tagger = Tagger.load(model_dir, threads=threads, backend=backend, batch_size=batch_size,
-                                  review_threshold=review_threshold)
+                                  review_threshold=review_threshold, recheck_margin=recheck_margin)
         self.parts, self.parquet_dir, self.with_probs = Path(parts), Path(parquet_dir), with_probs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -126,7 +126,8 @@ def run_pool(rows: list[dict], tagger: Tagger, parts: Path, parquet_dir: Path, p
     seg = tagger.cfg.segment
     replica = dict(model_dir=str(tagger.model_dir.resolve()), parts=str(parts), parquet_dir=str(parquet_dir),
                    with_probs=with_probs, threads=pool.cpus_per_worker, backend=tagger.backend, batch_size=batch_size,
-                   review_threshold=tagger.cfg.tag.review_threshold)
+                   review_threshold=tagger.cfg.tag.review_threshold,
+                   recheck_margin=tagger.cfg.tag.onnx_recheck_margin)
     options = ray.data.DataContext.get_current().execution_options
     keep_order, options.preserve_order = options.preserve_order, True  # partitions follow the input order
     try:

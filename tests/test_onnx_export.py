@@ -12,6 +12,8 @@ from inference.cli import app
 from inference.onnx_export import OnnxModelMissing, OnnxSession, export_onnx
 from inference.pipeline import tag_paths
 from inference.tagger import Tagger
+from labels.schema import TASKS
+from training.calibration import softmax
 from tests.conftest import REPO
 
 
@@ -30,8 +32,9 @@ def torch_logits(exported, seed_units):
     return Tagger.load(exported, batch_size=16).logits(seed_units)
 
 
-def onnx_logits(model_dir, units, fp32: bool) -> dict[str, np.ndarray]:
-    tagger = Tagger.load(model_dir, backend="onnx", batch_size=16)  # many batch and sequence shapes
+def onnx_logits(model_dir, units, fp32: bool, recheck_margin: float = 0.0) -> dict[str, np.ndarray]:
+    # batch 16: many batch and sequence shapes
+    tagger = Tagger.load(model_dir, backend="onnx", batch_size=16, recheck_margin=recheck_margin)
     tagger.session = OnnxSession(model_dir, fp32=fp32)
     return tagger.logits(units)
 
@@ -60,6 +63,28 @@ def test_int8_agrees_with_pytorch_on_the_argmax(exported, seed_units, torch_logi
     for task in ("domain", "type"):
         agreement = (logits[task].argmax(1) == torch_logits[task].argmax(1)).mean()
         assert agreement >= 0.95, (task, agreement)
+
+
+def test_int8_near_ties_are_tagged_again_with_the_fp32_encoder(exported, seed_units):
+    int8, fp32 = (onnx_logits(exported, seed_units, fp32=fp32) for fp32 in (False, True))
+    tagger = Tagger.load(exported, backend="onnx")
+    gaps = np.min([np.diff(np.sort(softmax(int8[t], tagger.temperature[t]), axis=1)[:, -2:], axis=1)[:, 0]
+                   for t in TASKS], axis=0)
+    margin = float(np.median(gaps))
+    close = gaps < margin
+    mixed = onnx_logits(exported, seed_units, fp32=False, recheck_margin=margin)
+    for t in TASKS:
+        np.testing.assert_allclose(mixed[t][close], fp32[t][close], atol=1e-4)
+        np.testing.assert_array_equal(mixed[t][~close], int8[t][~close])
+    assert 0 < close.sum() < len(close) and not np.allclose(int8["domain"][close], fp32["domain"][close])
+
+
+def test_resume_refuses_another_recheck_margin(exported, tmp_path):
+    first = ["tag", str(REPO / "examples" / "000_4b54a07587a75276.txt"), "-m", str(exported), "--backend", "onnx",
+             "-o", str(tmp_path)]
+    assert CliRunner().invoke(app, first).exit_code == 0
+    result = CliRunner().invoke(app, [*first, "--resume", "--recheck-margin", "0"])
+    assert result.exit_code == 2 and "int8 re-check margin 0.2" in result.output, result.output
 
 
 def test_onnx_backend_end_to_end(exported, seed_units, torch_logits, tmp_path):

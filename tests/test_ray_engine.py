@@ -49,7 +49,7 @@ def test_replicas_write_what_the_plain_pipeline_writes_without_ray(tiny_model, i
             for r in file_rows(inputs)]
     assert [r["index"] for r in rows] == list(range(6)) and rows[-1]["error"] == "no such file or directory"
     replicas = [TagReplica(str(tiny_model), str(parts), str(tmp_path / PARQUET_DIR), False, 1, "torch", None,
-                           tagger.cfg.tag.review_threshold)
+                           tagger.cfg.tag.review_threshold, tagger.cfg.tag.onnx_recheck_margin)
                 for _ in range(2)]
     returned = []
     for replica, chunk in zip(replicas, (rows[3:], rows[:3])):  # out of order, as Ray may return them

