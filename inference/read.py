@@ -27,11 +27,13 @@ _WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0\ufeff\u200b-\u200d]")
 _NARROW = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " ", "\u00a0": " "}
 _BOILERPLATE_PHRASES = ("试读结束", "查阅全文", "用户自发贡献", "该文观点仅代表作者本人", "本站仅提供信息存储空间", "如发现本站有涉嫌",
                         "如若转载", "请注明出处", "可搜索其他更多资料", "写作网", "范文网")
+_METADATA = r"(索引号|发布机构|发文机关|发文字号|成文日期|发布日期|发布时间|主题分类|公文种类|信息来源|浏览次数)\s*:"
 _BOILERPLATE_LINE = re.compile("|".join((
     r"copyright\b", r".{0,40}版权所有(?!人)", r"(首页|当前位置|您的位置|您现在的位置)\s*[:>]", r"(上一篇|下一篇)\s*:", r"分享到", r"字号\s*:",
     r"(返回顶部|打印本页|关闭窗口|【打印】|【关闭】|相关推荐|相关阅读|相关文章|猜你喜欢|热门文章)$",
-    r"(索引号|发布机构|发文机关|发文字号|成文日期|发布日期|发布时间|主题分类|公文种类|信息来源|浏览次数)\s*:",
+    _METADATA,
 )), re.I)
+_METADATA_LABEL = re.compile(_METADATA + r"$")  # a web table copied as text: "索引号:", its value on the next line
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(com|cn|net|org)\b", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _UNCOMMON = re.compile(r"[^\s\x20-\x7e\u00a0-\u024f\u2000-\u206f\u2460-\u24ff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
@@ -224,13 +226,18 @@ def _fold(line: str) -> str:
 
 
 def clean(lines: Iterable[str]) -> tuple[str, list[str]]:
-    """Fold width, strip lines, drop boilerplate lines. Returns (text, dropped lines)."""
+    """Fold width, strip lines, drop boilerplate lines (and the value line under a metadata label of a web
+    table copied as text). Returns (text, dropped lines)."""
     kept, dropped = [], []
+    value_follows = False
     for chunk in lines:
         for line in chunk.splitlines():
             line = _fold(line)
-            if line:
-                (dropped if _boilerplate(line) else kept).append(line)
+            if not line:
+                continue
+            value = value_follows and len(line) <= 40 and not _ends_sentence(line)
+            (dropped if value or _boilerplate(line) else kept).append(line)
+            value_follows = bool(_METADATA_LABEL.match(line))
     return "\n".join(kept), dropped
 
 

@@ -64,6 +64,17 @@ def test_web_boilerplate_lines(line):
     assert clean([line, "正文。"]) == ("正文。", [line])
 
 
+def test_a_web_table_copied_as_text_loses_its_labels_and_their_values():
+    lines = ["索引号:", "11440300MB2C92180M/2023-00123", "发布机构:", "某市人民政府", "成文日期:", "2024-01-05",
+             "某市2024年政府工作报告", "各位代表:", "现在,我代表市人民政府向大会报告工作。"]
+    text, dropped = clean(lines)
+    assert text.splitlines() == lines[6:] and dropped == lines[:6]
+
+
+def test_a_report_sentence_under_a_metadata_label_is_kept():
+    assert clean(["发布机构:", "过去一年,全市经济运行稳中向好。"]) == ("过去一年,全市经济运行稳中向好。", ["发布机构:"])
+
+
 def test_sentences_mentioning_a_website_are_kept():
     line = "群众可登录www.gov.cn查询办理进度。"
     assert clean([line]) == (line, [])
