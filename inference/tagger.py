@@ -124,8 +124,8 @@ class Tagger:
 
     def recheck(self, units: list[dict], logits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """int8 ONNX logits with the near ties (top two scores of a task closer than
-        tag.onnx_recheck_margin) replaced by the fp32 encoder's: int8 flips about 2 % of the default model's
-        labels, nearly all of them near ties (README, Speed)."""
+        tag.onnx_recheck_margin) replaced by the fp32 encoder's: int8 flips 1-2 % of the default model's
+        labels, most of them near ties (README, Speed)."""
         margin = self.cfg.tag.onnx_recheck_margin
         if not (margin and self.session.quantized):
             return logits
