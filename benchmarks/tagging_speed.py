@@ -148,9 +148,10 @@ def speed(args) -> None:
             f1 = [f"{f} ({100 * (macro_f1(r['data'], t) - macro_f1(ref['data'], t)):+.1f} pt)" for t, f in enumerate(f1)]
         print(f"| {PATHS[kind].format(args.batch_size)} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
               f"| {100 * same:.1f}% | {f1[0]} | {f1[1]} |")
-    for kind, row in (("onnx", "(c)"), ("int8", "(d)")):
+    for kind in ("onnx", "int8"):
         same = sum(a == b for a, b in zip(results[kind]["data"]["pred"], ref["data"]["pred"])) / len(ref["data"]["pred"])
-        print(f"\nOn `{args.data}`, {row} gives the same domain and type as (b) for {100 * same:.1f}% of units.")
+        print(f"\nOn `{args.data}`, {PATHS[kind][:3]} gives the same domain and type as (b) for {100 * same:.1f}% "
+              "of units.")
 
 
 def scale_worker(args) -> None:
