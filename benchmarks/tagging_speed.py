@@ -8,8 +8,9 @@ Speed mode tags one corpus (the seed reports in examples/, segmented as `govtag 
 
 (a) pipeline — what a user of `transformers` would write: the `transformers.Pipeline` subclass of
     benchmarks/plain_pipeline.py, called one unit at a time, with the same weights and inputs as (b).
-(b) torch — `Tagger` with the torch backend: length-sorted batches (--batch-size, default the model's
-    tag.batch_size), dynamic padding, inference_mode.
+(b) torch — `Tagger` with the torch backend, one document per call as `govtag tag` runs it (so a heading
+    path shared by two documents is encoded twice): length-sorted batches of at most --batch-size (default
+    the model's tag.batch_size) cut where padding costs more than a call, dynamic padding, inference_mode.
 (c) onnx int8 — `Tagger` with the onnx backend on MODEL/onnx/model.int8.onnx (exported here if missing),
     near ties tagged again with the fp32 export (the model's tag.onnx_recheck_margin), as `--backend onnx` runs.
 (d) the same, int8 alone (`--recheck-margin 0`).
@@ -23,6 +24,7 @@ outputs written, as `govtag tag` does) and prints peak RSS per size: it stays fl
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -95,12 +97,15 @@ def worker(args) -> None:
         backend, recheck = ("onnx", 0.0) if args.worker == "int8" else (args.worker, None)
         tagger = Tagger.load(args.model, threads=args.threads, backend=backend, batch_size=args.batch_size,
                              recheck_margin=recheck)
-        predict = lambda units: [[r["domain"], r["type"]] for r in tagger.predict(units)]  # noqa: E731
+        def predict(units: list[dict]) -> list[list[str]]:
+            docs = [list(group) for _, group in itertools.groupby(units, key=lambda u: u["doc_id"])]
+            return [[r["domain"], r["type"]] for doc in docs for r in tagger.predict(doc)]
+
         result["pred"], result["seconds"] = best_of(args.rounds, predict, units)
         result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
         gold = resection(read_units(args.data, load_schema()))
         result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold],
-                          "pred": [[r["domain"], r["type"]] for r in tagger.predict(gold)]}
+                          "pred": predict(gold)}
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
 
 

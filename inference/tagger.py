@@ -19,6 +19,23 @@ def set_threads(n: int = 0) -> None:
     torch.set_num_threads(n or os.cpu_count() or 1)
 
 
+def cut_batches(lengths: np.ndarray, max_units: int, call_tokens: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive batches over ascending `lengths`, of at most `max_units` each, that cost
+    least in all: a batch costs its padded size (units × its longest) plus `call_tokens` for the call itself.
+    Dynamic programming: best[j] is the least cost of the first j inputs."""
+    best, start = np.zeros(len(lengths) + 1), np.zeros(len(lengths) + 1, dtype=int)
+    for j in range(1, len(lengths) + 1):
+        i = np.arange(max(0, j - max_units), j)
+        cost = best[i] + (j - i) * lengths[j - 1] + call_tokens
+        k = int(np.argmin(cost))
+        best[j], start[j] = cost[k], i[k]
+    cuts, j = [], len(lengths)
+    while j:
+        cuts.append((int(start[j]), j))
+        j = start[j]
+    return cuts[::-1]
+
+
 class Tagger:
     """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead."""
 
@@ -63,14 +80,14 @@ class Tagger:
         return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, **kwargs)
 
     def batches(self, enc: dict):
-        """Yield (indices, padded batch) of encoded inputs, those of similar length together; padded on the
-        right with the tokenizer's pad id (0 for the mask and segment ids), as `tokenizer.pad` does, ten
+        """Yield (indices, padded batch) of encoded inputs, length-sorted and cut by `cut_batches`; padded on
+        the right with the tokenizer's pad id (0 for the mask and segment ids), as `tokenizer.pad` does, ten
         times faster."""
         lengths = np.array([len(ids) for ids in enc["input_ids"]])
         order = np.argsort(lengths, kind="stable")
         fill = {k: (self.tokenizer.pad_token_id or 0) if k == "input_ids" else 0 for k in enc}
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for start, stop in cut_batches(lengths[order], self.batch_size, self.cfg.tag.batch_call_tokens):
+            idx = order[start:stop]
             batch = {k: np.full((len(idx), int(lengths[idx].max())), fill[k], dtype=np.int64) for k in enc}
             for row, i in enumerate(idx):
                 for k, values in enc.items():

