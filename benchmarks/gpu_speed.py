@@ -38,7 +38,7 @@ from benchmarks.plain_pipeline import plain_pipeline  # noqa: E402
 from inference.tagger import Tagger  # noqa: E402
 from labels.schema import TASKS, load_schema  # noqa: E402
 from training.config import Config  # noqa: E402
-from training.data import encode  # noqa: E402
+from training.data import encode, model_texts  # noqa: E402
 from training.model import GovTagModel  # noqa: E402
 
 
@@ -62,8 +62,7 @@ def char_tokenizer():
 
 def pipeline_labels(model: GovTagModel, tokenizer, cfg: Config, units: list[dict], device: str) -> list[tuple]:
     """(a): the plain pipeline, called one unit at a time."""
-    pipe = plain_pipeline(model, tokenizer, cfg, device)
-    return [pipe(u) for u in units]
+    return plain_pipeline(model, tokenizer, cfg, device)(units)
 
 
 def timed(fn, device: str) -> tuple[object, float, float]:
@@ -119,7 +118,7 @@ def main() -> None:
         tagger.logits(units[:2 * batch_size])  # warm-up
         labels, seconds, memory = timed(lambda: tagger_labels(tagger, units, per_document), device)
         rows.append((label, len(units), seconds, memory, sum(a == b for a, b in zip(labels, ref)) / len(ref)))
-    _, seconds, _ = timed(lambda: encode(tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
+    _, seconds, _ = timed(lambda: encode(tokenizer, model_texts(units, cfg.model), [u.get("section") or "" for u in units],
                                          cfg.model.max_length, cfg.model.section_chars), "cpu")
     tokenizing = len(units) / seconds
     base = rows[0][1] / rows[0][2]

@@ -15,12 +15,13 @@ from transformers import Pipeline
 
 from labels.schema import TASKS
 from training.config import Config
-from training.data import encode
+from training.data import encode, model_texts
 from training.model import GovTagModel
 
 
-def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cpu") -> Callable[[dict], tuple]:
-    """A function unit → (domain index, type index), running a `transformers.Pipeline` per call."""
+def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cpu") -> Callable[[list[dict]], list]:
+    """A function units → [(domain index, type index)], running a `transformers.Pipeline` once per unit on the
+    text the model reads (a heading with the start of the next unit: `model_texts`)."""
 
     class GovTagPipeline(Pipeline):
         def _sanitize_parameters(self, **kwargs):
@@ -38,4 +39,5 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
             return tuple(int(outputs[f"{t}_logits"][0].argmax()) for t in TASKS)
 
     model.eval().to(device)
-    return GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=torch.device(device))
+    pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=torch.device(device))
+    return lambda units: [pipe({**u, "text": text}) for u, text in zip(units, model_texts(units, cfg.model))]

@@ -76,7 +76,7 @@ def pipeline_predictor(model_dir: str):
 
     model, tokenizer, cfg, schema = load_bundle(model_dir)
     pipe = plain_pipeline(model, tokenizer, cfg)
-    return lambda units: [[schema.labels(t)[i] for t, i in zip(TASKS, pipe(u))] for u in units]
+    return lambda units: [[schema.labels(t)[i] for t, i in zip(TASKS, labels)] for labels in pipe(units)]
 
 
 def worker(args) -> None:

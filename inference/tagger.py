@@ -12,7 +12,7 @@ from transformers import AutoTokenizer
 from labels.schema import TASKS
 from training.bundle import check_bundle, load_bundle, read_json
 from training.calibration import softmax
-from training.data import CONTEXT, encode
+from training.data import CONTEXT, encode, model_texts
 
 
 def set_threads(n: int = 0) -> None:
@@ -113,11 +113,11 @@ class Tagger:
         back = np.argsort(np.concatenate(order))
         return (np.concatenate(parts) if self.backend == "onnx" else torch.cat(parts))[back]
 
-    def features(self, units: list[dict], exact: bool = False) -> tuple:
+    def features(self, texts: list[str], sections: list[str], exact: bool = False) -> tuple:
         """What the heads read: the pooled (text, heading path) pair; or, with a separate context, the
         text's vector and its heading path's, each distinct heading path encoded once."""
-        enc = encode(self.tokenizer, [u["text"] for u in units], [u.get("section") or "" for u in units],
-                     self.cfg.model.max_length, self.cfg.model.section_chars, self.cfg.model.separate_context)
+        enc = encode(self.tokenizer, texts, sections, self.cfg.model.max_length, self.cfg.model.section_chars,
+                     self.cfg.model.separate_context)
         own = self.vectors({k: v for k, v in enc.items() if not k.startswith(CONTEXT)}, exact)
         if CONTEXT + "input_ids" not in enc:
             return own, None
@@ -132,27 +132,29 @@ class Tagger:
     def logits(self, units: list[dict]) -> dict[str, np.ndarray]:
         if not units:
             return {t: np.zeros((0, len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
+        texts, sections = model_texts(units, self.cfg.model), [u.get("section") or "" for u in units]
         with torch.inference_mode(), self.autocast():
-            own, context = self.features(units)
+            own, context = self.features(texts, sections)
             if self.backend == "onnx":
-                return self.recheck(units, self.session.heads(own, context))
+                return self.recheck(texts, sections, self.session.heads(own, context))
             result = self.model.classify(own, context)
             return {t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}
 
-    def recheck(self, units: list[dict], logits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def recheck(self, texts: list[str], sections: list[str], logits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """int8 ONNX logits with the near ties (top two scores of a task closer than
         tag.onnx_recheck_margin) replaced by the fp32 encoder's: int8 flips 1-2 % of the default model's
         labels, most of them near ties (README, Speed)."""
         margin = self.cfg.tag.onnx_recheck_margin
         if not (margin and self.session.quantized):
             return logits
-        close = np.zeros(len(units), dtype=bool)
+        close = np.zeros(len(texts), dtype=bool)
         for t in TASKS:
             top = np.sort(softmax(logits[t], self.temperature.get(t, 1.0)), axis=1)
             close |= top[:, -1] - top[:, -2] < margin
         redo = np.flatnonzero(close)
         if len(redo):
-            exact = self.session.heads(*self.features([units[i] for i in redo], exact=True))
+            exact = self.session.heads(*self.features([texts[i] for i in redo], [sections[i] for i in redo],
+                                                      exact=True))
             for t in TASKS:
                 logits[t][redo] = exact[t]
         return logits

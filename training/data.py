@@ -175,6 +175,20 @@ def drop_context(units: list[dict], share: float, seed: int) -> list[dict]:
     return [{**u, "section": ""} if d else u for u, d in zip(units, drop)]
 
 
+def model_texts(units: list[dict], model) -> list[str]:
+    """What the encoder reads of each unit (`model`: a ModelConfig): its text, and for a heading or a short
+    unit (an unnumbered sub-heading of a web copy: 社区层面) the start of the unit after it in its document
+    too, for a heading is labelled by the part it opens (GUIDELINES rule 1)."""
+    chars = model.lookahead_chars
+    following = {(u.get("doc_id"), u.get("seq")): u["text"] for u in units} if chars else {}
+    texts = []
+    for u in units:
+        after = following.get((u.get("doc_id"), u["seq"] + 1)) if isinstance(u.get("seq"), int) else None
+        opens = u.get("heading") or len(u["text"].strip()) <= model.short_unit_chars
+        texts.append(f"{u['text']} → {after[:chars]}" if after and opens else u["text"])
+    return texts
+
+
 CONTEXT = "context_"  # prefix of the heading path's own token ids when the model reads it separately
 
 
@@ -206,17 +220,17 @@ class Collator:
         return batch
 
 
-def to_dataset(units: list[dict], tokenizer, schema: Schema, max_length: int, section_chars: int,
-               separate: bool = False):
-    """A `datasets.Dataset` of token ids and label ids, ready for the Trainer."""
+def to_dataset(units: list[dict], tokenizer, schema: Schema, model):
+    """A `datasets.Dataset` of token ids and label ids, ready for the Trainer (`model`: a ModelConfig)."""
     from datasets import Dataset
 
     index = {task: {label: i for i, label in enumerate(schema.labels(task))} for task in TASKS}
     ds = Dataset.from_dict({
-        "text": [u["text"] for u in units],
+        "text": model_texts(units, model),
         "section": [u.get("section") or "" for u in units],
         "domain_labels": [index["domain"][u["domain"]] for u in units],
         "type_labels": [index["type"][u["type"]] for u in units],
     })
-    return ds.map(lambda b: encode(tokenizer, b["text"], b["section"], max_length, section_chars, separate),
+    return ds.map(lambda b: encode(tokenizer, b["text"], b["section"], model.max_length, model.section_chars,
+                                   model.separate_context),
                   batched=True, remove_columns=["text", "section"])

@@ -19,13 +19,15 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
             for split, m in metrics.items() if split in ("dev", "test") for t in TASKS]
     reading = ("read apart, once per heading path; the heads see both vectors" if cfg.model.separate_context
                else "read with the text as a sentence pair")
+    lookahead = (f"; a heading, or a unit of at most {cfg.model.short_unit_chars} characters, is read with the first "
+                 f"{cfg.model.lookahead_chars} characters of the unit after it" if cfg.model.lookahead_chars else "")
     card = f"""# govtag model `{name}`
 
 Tags each sentence of a Chinese government work report with a governance domain and a statement type.
 
 - Backbone: `{cfg.backbone.source}` `{cfg.backbone.name}` (vocab {cfg.backbone.vocab}, layers {cfg.backbone.num_layers or 'all'}),
   {cfg.model.pooling} pooling of the last hidden states → two linear heads; input = unit text + at most
-  {cfg.model.section_chars} characters of its heading path ({reading}), at most {cfg.model.max_length} tokens.
+  {cfg.model.section_chars} characters of its heading path ({reading}), at most {cfg.model.max_length} tokens{lookahead}.
 - Training data: `{cfg.data.dir}` ({', '.join(f'{k}: {v}' for k, v in sorted(sources.items()))} lines),
   split by document per `{cfg.data.splits}`: {', '.join(f'{k} {v} units' for k, v in split_sizes.items())}.
 - Training: {cfg.train.epochs} epochs max (ran {metrics.get('epochs_run')}), batch {cfg.train.batch_size},

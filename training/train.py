@@ -96,8 +96,7 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     dev = splits["dev"]
     if cfg.train.eval_max_units and len(dev) > cfg.train.eval_max_units:
         dev = [dev[i] for i in np.random.default_rng(0).permutation(len(dev))[:cfg.train.eval_max_units]]
-    prepare = dict(tokenizer=tokenizer, schema=schema, max_length=cfg.model.max_length,
-                   section_chars=cfg.model.section_chars, separate=cfg.model.separate_context)
+    prepare = dict(tokenizer=tokenizer, schema=schema, model=cfg.model)
     checkpoint_dir = out_dir.with_name(out_dir.name + ".checkpoints")
     trainer = Trainer(
         model=model, args=training_arguments(cfg, checkpoint_dir),
