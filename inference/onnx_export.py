@@ -140,7 +140,6 @@ class OnnxSession:
             if not path.exists():
                 raise OnnxModelMissing(f"{path}: no ONNX export of this model; "
                                        f"run `govtag export-onnx --model {model_dir}` first")
-        self.quantized = not fp32
         self.options = ort.SessionOptions()
         self.options.intra_op_num_threads = threads or physical_cores()
         self.options.inter_op_num_threads = 1
@@ -152,6 +151,10 @@ class OnnxSession:
                                    f"run `govtag export-onnx --model {model_dir}` again")
         self.inputs = [i.name for i in self.encoder.get_inputs()]
         self._exact = None if self.quantized else self.encoder  # the fp32 encoder, opened on first use
+
+    @property
+    def quantized(self) -> bool:
+        return self.path.name == INT8
 
     def _open(self, path: Path):
         import onnxruntime as ort

@@ -4,7 +4,7 @@ from collections import Counter
 import pytest
 
 from labels.schema import load_schema
-from training.config import load_config
+from training.config import ModelConfig, load_config
 from training.data import (Collator, DataError, drop_context, encode, hashed_split, load_labeled, load_splits, model_texts, read_units,
                            split_units, update_splits)
 
@@ -104,8 +104,6 @@ def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
 
 
 def test_headings_and_short_units_are_read_with_the_start_of_the_next_unit():
-    from training.config import ModelConfig
-
     units = [{"doc_id": "a", "seq": 0, "text": "一、主要工作", "heading": True},
              {"doc_id": "a", "seq": 1, "text": "社区层面"},
              {"doc_id": "a", "seq": 2, "text": "开展燃气安全检查120次，整改隐患45处。"},

@@ -180,7 +180,9 @@ def model_texts(units: list[dict], model) -> list[str]:
     unit (an unnumbered sub-heading of a web copy: 社区层面) the start of the unit after it in its document
     too, for a heading is labelled by the part it opens (GUIDELINES rule 1)."""
     chars = model.lookahead_chars
-    following = {(u.get("doc_id"), u.get("seq")): u["text"] for u in units} if chars else {}
+    if not chars:
+        return [u["text"] for u in units]
+    following = {(u.get("doc_id"), u.get("seq")): u["text"] for u in units}
     texts = []
     for u in units:
         after = following.get((u.get("doc_id"), u["seq"] + 1)) if isinstance(u.get("seq"), int) else None
