@@ -170,6 +170,9 @@ def tag(
 def export_onnx(
     model: Path = typer.Option(..., "--model", "-m", help="Trained model directory."),
     quantize: bool = typer.Option(True, "--quantize/--no-quantize", help="Also write the int8 model."),
+    smoothing: Optional[float] = typer.Option(None, "--smoothing", min=0, max=1,
+                                              help="SmoothQuant strength of the int8 model (default: the model's "
+                                                   "tag.onnx_smoothing; 0 = feed-forward outputs stay fp32)."),
 ) -> None:
     """Export the model to MODEL/onnx/ for `--backend onnx`: fp32 and int8 (dynamic quantization)."""
     from training.bundle import ModelDirError
@@ -179,7 +182,7 @@ def export_onnx(
     stale = model / ONNX_DIR / INT8
     remove_stale = not quantize and stale.exists()
     try:
-        paths = run_export(model, quantize=quantize)
+        paths = run_export(model, quantize=quantize, smoothing=smoothing)
     except ModelDirError as e:
         fail(str(e))
     for kind, path in paths.items():

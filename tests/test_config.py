@@ -90,6 +90,7 @@ def test_unknown_keys_and_bad_values_are_refused():
     ({"tag": {"backend": "tensorrt"}}, "tag.backend: must be one of torch, onnx, got 'tensorrt'"),
     ({"train": {"label_smoothing": 1.5}}, "train.label_smoothing: must be from 0 to 1, got 1.5"),
     ({"train": {"context_dropout": -0.1}}, "train.context_dropout: must be from 0 to 1, got -0.1"),
+    ({"tag": {"onnx_smoothing": 1.5}}, "tag.onnx_smoothing: must be from 0 to 1, got 1.5"),
 ])
 def test_wrong_types_and_values_name_the_file_and_key(raw, message):
     with pytest.raises(ConfigError) as e:

