@@ -169,14 +169,15 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, smoothing: float |
         return paths
     paths["int8"] = out / INT8
     fp32 = onnx.load(str(paths["fp32"]))
-    if smoothing:
+    ffn = list(_ffn_outputs(fp32.graph))  # none in encoders not laid out like BERT: nothing to smooth or keep
+    if smoothing and ffn:
         maxima = ffn_input_maxima(model, tokenizer, cfg, schema, read_units(CALIBRATION))
         smooth_ffn_outputs(fp32.graph, maxima, smoothing)
     logging.disable(logging.WARNING)  # "consider pre-processing": measured, it changes neither accuracy nor speed
     try:
         with atomic_path(paths["int8"]) as tmp:
             quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                             nodes_to_exclude=[] if smoothing else list(_ffn_outputs(fp32.graph)))
+                             nodes_to_exclude=[] if smoothing else ffn)
     finally:
         logging.disable(logging.NOTSET)
     return paths
