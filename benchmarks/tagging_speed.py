@@ -9,8 +9,10 @@ Speed mode tags one corpus (the seed reports in examples/, segmented as `govtag 
 (a) pipeline — what a user of `transformers` would write: the `transformers.Pipeline` subclass of
     benchmarks/plain_pipeline.py, called one unit at a time, with the same weights and inputs as (b).
 (b) torch — `Tagger` with the torch backend, one document per call as `govtag tag` runs it (so a heading
-    path shared by two documents is encoded twice): length-sorted batches of at most --batch-size (default
-    the model's tag.batch_size) cut where padding costs more than a call, dynamic padding, inference_mode.
+    path shared by two documents is encoded twice), as many documents at a time as the model's tag.workers
+    says (one per core, each on one thread, with the default): length-sorted batches of at most
+    --batch-size (default the model's tag.batch_size) cut where padding costs more than a call, dynamic
+    padding, inference_mode.
 (c) onnx int8 — `Tagger` with the onnx backend on MODEL/onnx/model.int8.onnx (exported here if missing),
     near ties tagged again with the fp32 export (the model's tag.onnx_recheck_margin), as `--backend onnx` runs.
 (d) the same, int8 alone (`--recheck-margin 0`).
@@ -99,9 +101,10 @@ def worker(args) -> None:
                              recheck_margin=recheck)
         def predict(units: list[dict]) -> list[list[str]]:
             docs = [list(group) for _, group in itertools.groupby(units, key=lambda u: u["doc_id"])]
-            return [[r["domain"], r["type"]] for doc in docs for r in tagger.predict(doc)]
+            return [[r["domain"], r["type"]] for doc in tagger.map_documents(tagger.predict, docs) for r in doc]
 
         result["pred"], result["seconds"] = best_of(args.rounds, predict, units)
+        result["workers"], result["threads"] = tagger.workers, tagger.threads
         result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
         gold = resection(read_units(args.data, load_schema()))
         result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold],
@@ -142,7 +145,8 @@ def speed(args) -> None:
     base, ref = results["pipeline"], results["torch"]
     print(f"\n{len(units)} units (seed reports × {args.repeat}), model `{args.model}`, {args.threads} threads, "
           f"{platform.machine()}, load average {os.getloadavg()[0]:.1f}, best of {args.rounds} passes; "
-          f"macro-F1 on `{args.data}` ({len(ref['data']['gold'])} units)\n")
+          f"macro-F1 on `{args.data}` ({len(ref['data']['gold'])} units); (b)–(d) tag {ref['workers']} "
+          f"document(s) at a time, {ref['threads']} thread(s) each\n")
     print("| path | units/s | speed-up | peak RSS MB | same labels as (b) | domain macro-F1 | type macro-F1 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for kind, r in results.items():

@@ -95,8 +95,10 @@ def tag(
                                                    "tag.onnx_recheck_margin)."),
     engine: str = typer.Option("plain", "--engine", help="plain (this process) or ray (a pool of model replicas "
                                "on the Ray cluster in RAY_ADDRESS, or a local one; also writes units_parquet/)."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Ray engine: model replicas "
-                                          "(default: one per GPU, or one per CPU)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Documents tagged at once, each on its "
+                                          "share of the cores (default: the model's tag.workers, one per core; "
+                                          "1 on a GPU); ray engine: model replicas (default: one per GPU, or "
+                                          "one per CPU)."),
     gpus_per_worker: Optional[float] = typer.Option(None, "--gpus-per-worker", min=0, help="Ray engine: GPU "
                                                     "share of a replica, e.g. 0.25 packs 4 on a GPU "
                                                     "(default: 1 on a cluster with GPUs, else 0)."),
@@ -131,7 +133,8 @@ def tag(
     try:  # the ray engine's driver only names the model and writes the outputs: keep it off the GPU
         tagger = Tagger.load(model or default_model_dir(), backend=backend, batch_size=batch_size,
                              review_threshold=review_threshold, recheck_margin=recheck_margin,
-                             device="cpu" if engine == "ray" else None)
+                             device="cpu" if engine == "ray" else None,
+                             workers=workers if engine == "plain" else 1)
     except (ModelDirError, FileNotFoundError) as e:
         fail(str(e))
     make_dir_or_fail(output)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import warnings
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def ffn_input_maxima(model, tokenizer, cfg, schema, units: list[dict]) -> dict[i
     layers = model.encoder.encoder.layer
     hooks = [layer.output.dense.register_forward_pre_hook(keep(n)) for n, layer in enumerate(layers)]
     try:
-        Tagger(model, tokenizer, cfg, schema, batch_size=1, backend="torch", device="cpu").logits(units)
+        Tagger(model, tokenizer, cfg, schema, batch_size=1, backend="torch", device="cpu", workers=1).logits(units)
     finally:
         for hook in hooks:
             hook.remove()
@@ -209,6 +210,7 @@ class OnnxSession:
                                    f"run `govtag export-onnx --model {model_dir}` again")
         self.inputs = [i.name for i in self.encoder.get_inputs()]
         self._exact = None if self.quantized else self.encoder  # the fp32 encoder, opened on first use
+        self._opening = threading.Lock()
 
     @property
     def quantized(self) -> bool:
@@ -223,7 +225,8 @@ class OnnxSession:
         """Vectors for a padded batch (a mapping of torch tensors or numpy arrays), from the fp32 encoder if
         `exact`; missing segment ids (a heading path read apart has none) are zeros."""
         if exact and self._exact is None:
-            self._exact = self._open(self.path.with_name(FP32))
+            with self._opening:
+                self._exact = self._exact or self._open(self.path.with_name(FP32))
         ids = np.asarray(batch["input_ids"], dtype=np.int64)
         feed = {name: np.asarray(batch[name], dtype=np.int64) if name in batch else np.zeros_like(ids)
                 for name in self.inputs}

@@ -89,31 +89,45 @@ def read_parts(paths: list[Path]) -> Iterator[dict]:
 
 def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, summary: RunSummary,
                   resume: bool, with_probs: bool, progress=None) -> list[Path]:
-    """Tag each readable file into its part; return the parts in input order."""
+    """Tag each readable file into its part (`tagger.workers` documents at a time); return the parts in
+    input order."""
     seg = tagger.cfg.segment
     items = list(expand(inputs, exclude=parts.parent))  # the output directory may sit inside an input one
     summary.files = len(items)
     done = []
     task = progress.add_task("tagging", total=len(items)) if progress else None
-    for doc in read_all(items, int(seg.max_file_mb * 1e6)):
+
+    def to_tag() -> Iterator[tuple[Path, list[dict]]]:
+        for doc in read_all(items, int(seg.max_file_mb * 1e6)):
+            if isinstance(doc, ReadError):
+                summary.failed += 1
+                summary.errors.append({"path": doc.path, "error": doc.reason})
+                if progress:
+                    progress.advance(task)
+                    progress.console.print(f"error: {doc.path}: {doc.reason}", style="red", markup=False,
+                                           soft_wrap=True)
+                continue
+            part = parts / f"{content_key(doc.doc_id, doc.text)}.jsonl"
+            done.append(part)
+            summary.dropped += len(doc.dropped)
+            if resume and part.exists():
+                summary.resumed += 1
+                if progress:
+                    progress.advance(task)
+                continue
+            units = segment(doc.text, doc.doc_id, seg.max_unit_chars, doc.headings)
+            for u in units:
+                u["file"] = str(doc.path)
+            yield part, units
+
+    def tag(document: tuple[Path, list[dict]]) -> None:
+        part, units = document
+        write_jsonl(part, tagger.predict(units, with_probs=with_probs))
         if progress:
             progress.advance(task)
-        if isinstance(doc, ReadError):
-            summary.failed += 1
-            summary.errors.append({"path": doc.path, "error": doc.reason})
-            if progress:
-                progress.console.print(f"error: {doc.path}: {doc.reason}", style="red", markup=False, soft_wrap=True)
-            continue
-        part = parts / f"{content_key(doc.doc_id, doc.text)}.jsonl"
-        done.append(part)
-        summary.dropped += len(doc.dropped)
-        if resume and part.exists():
-            summary.resumed += 1
-            continue
-        units = segment(doc.text, doc.doc_id, seg.max_unit_chars, doc.headings)
-        for u in units:
-            u["file"] = str(doc.path)
-        write_jsonl(part, tagger.predict(units, with_probs=with_probs))
+
+    for _ in tagger.map_documents(tag, to_tag()):
+        pass
     return done
 
 

@@ -68,7 +68,7 @@ class TagReplica:
 
     def __init__(self, model_dir: str, parts: str, parquet_dir: str, with_probs: bool, threads: int,
                  backend: str, batch_size: int | None, review_threshold: float, recheck_margin: float):
-        self.tagger = Tagger.load(model_dir, threads=threads, backend=backend, batch_size=batch_size,
+        self.tagger = Tagger.load(model_dir, threads=threads, workers=1, backend=backend, batch_size=batch_size,
                                   review_threshold=review_threshold, recheck_margin=recheck_margin)
         self.parts, self.parquet_dir, self.with_probs = Path(parts), Path(parquet_dir), with_probs
 

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 import torch
@@ -13,6 +17,9 @@ from labels.schema import TASKS
 from training.bundle import check_bundle, load_bundle, read_json
 from training.calibration import softmax
 from training.data import CONTEXT, encode, model_texts
+
+T, R = TypeVar("T"), TypeVar("R")
+_document_worker = threading.local()  # .active: this thread tags one document of `map_documents`
 
 
 def set_threads(n: int = 0) -> None:
@@ -37,11 +44,14 @@ def cut_batches(lengths: np.ndarray, max_units: int, call_tokens: int) -> list[t
 
 
 class Tagger:
-    """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead."""
+    """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead.
+    `map_documents` tags `workers` documents at a time, each on threads // workers of the cores."""
 
     def __init__(self, model, tokenizer, cfg, schema, temperature: dict | None = None,
                  batch_size: int | None = None, backend: str | None = None, device: str | None = None,
-                 model_dir: str | Path | None = None):
+                 model_dir: str | Path | None = None, threads: int = 0, workers: int | None = None):
+        from .onnx_export import physical_cores
+
         self.model, self.tokenizer, self.cfg, self.schema = model, tokenizer, cfg, schema
         self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
@@ -49,12 +59,16 @@ class Tagger:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         on_gpu = self.device.type == "cuda" and self.backend == "torch"
         self.batch_size = batch_size or (cfg.tag.gpu_batch_size if on_gpu else cfg.tag.batch_size)
+        threads = threads or physical_cores()
+        self.workers = 1 if on_gpu else workers or cfg.tag.workers or threads
+        self.threads = max(1, threads // self.workers)  # each worker's
+        self._tokenizing = threading.Lock()  # a fast tokenizer is not to be called from two threads at once
         if self.backend == "onnx":
             from .onnx_export import OnnxSession
 
             if model_dir is None:
                 raise ValueError("the onnx backend needs a model directory")
-            self.session = OnnxSession(Path(model_dir))
+            self.session = OnnxSession(Path(model_dir), threads=self.threads)
         elif self.backend == "torch":
             self.model.eval().to(self.device)
         else:
@@ -65,7 +79,7 @@ class Tagger:
              recheck_margin: float | None = None, **kwargs) -> "Tagger":
         """The onnx backend reads only the tokenizer, config and schema: the weights are in the ONNX file.
         review_threshold and recheck_margin replace the model's tag.review_threshold and
-        tag.onnx_recheck_margin."""
+        tag.onnx_recheck_margin; `threads`: all the tagger may use (0: one per core)."""
         set_threads(threads)
         cfg, schema = check_bundle(model_dir)
         if (kwargs.get("backend") or cfg.tag.backend) == "onnx":
@@ -77,7 +91,46 @@ class Tagger:
         if recheck_margin is not None:
             cfg.tag.onnx_recheck_margin = recheck_margin
         temperature = read_json(model_dir, "calibration.json")
-        return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, **kwargs)
+        return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, threads=threads, **kwargs)
+
+    def map_documents(self, tag: Callable[[T], R], documents: Iterable[T]) -> Iterator[R]:
+        """tag(document) for each document, in order, `workers` of them at a time: on two cores two
+        documents on one thread each tag 1.1-1.2x faster than one on two threads (README, Speed). Each
+        document is tagged in calls of its own, so its results do not depend on the others."""
+        if self.workers == 1:
+            yield from map(tag, documents)
+            return
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="govtag-tag")
+        running = deque()
+        try:
+            for document in documents:
+                running.append(pool.submit(self._as_document_worker, tag, document))
+                if len(running) > self.workers:
+                    yield running.popleft().result()
+            while running:
+                yield running.popleft().result()
+        finally:  # interrupted: documents not started are dropped, the ones running finish
+            pool.shutdown(cancel_futures=True)
+            torch.set_num_threads(torch_threads)
+
+    @staticmethod
+    def _as_document_worker(tag: Callable[[T], R], document: T) -> R:
+        _document_worker.active = True
+        return tag(document)
+
+    def document_probabilities(self, units: list[dict]) -> dict[str, np.ndarray]:
+        """`probabilities`, each document tagged apart as `govtag tag` does (int8 results depend on the
+        batch), rows in the order of `units`."""
+        if not units:
+            return self.probabilities(units)
+        where: dict[str, list[int]] = {}
+        for i, unit in enumerate(units):
+            where.setdefault(unit["doc_id"], []).append(i)
+        parts = list(self.map_documents(lambda rows: self.probabilities([units[i] for i in rows]), where.values()))
+        back = np.argsort(np.concatenate(list(where.values())))
+        return {t: np.concatenate([p[t] for p in parts])[back] for t in TASKS}
 
     def batches(self, enc: dict):
         """Yield (indices, padded batch) of encoded inputs, length-sorted and cut by `cut_batches`; padded on
@@ -102,22 +155,27 @@ class Tagger:
 
     def vectors(self, enc: dict, exact: bool = False):
         """The pooled encoder output of each encoded input, in input order (numpy for ONNX, from its fp32
-        encoder if `exact`; else a tensor left on the device: no wait for the GPU between batches)."""
-        order, parts = [], []
-        for idx, batch in self.batches(enc):
-            order.append(idx)
-            if self.backend == "onnx":
-                parts.append(self.session.embed(batch, exact=exact))
+        encoder if `exact`; else a tensor left on the device: no wait for the GPU between batches). ONNX
+        sessions run on one worker's threads: outside `map_documents` the batches share the workers."""
+        order, batches = zip(*self.batches(enc))
+        if self.backend == "onnx":
+            run = lambda batch: self.session.embed(batch, exact=exact)  # noqa: E731
+            if self.workers > 1 and not getattr(_document_worker, "active", False):
+                with ThreadPoolExecutor(self.workers) as pool:
+                    parts = list(pool.map(run, batches))
             else:
-                parts.append(self.model.embed(**{k: v.to(self.device) for k, v in batch.items()}))
+                parts = [run(batch) for batch in batches]
+        else:
+            parts = [self.model.embed(**{k: v.to(self.device) for k, v in batch.items()}) for batch in batches]
         back = np.argsort(np.concatenate(order))
         return (np.concatenate(parts) if self.backend == "onnx" else torch.cat(parts))[back]
 
     def features(self, texts: list[str], sections: list[str], exact: bool = False) -> tuple:
         """What the heads read: the pooled (text, heading path) pair; or, with a separate context, the
         text's vector and its heading path's, each distinct heading path encoded once."""
-        enc = encode(self.tokenizer, texts, sections, self.cfg.model.max_length, self.cfg.model.section_chars,
-                     self.cfg.model.separate_context)
+        with self._tokenizing:
+            enc = encode(self.tokenizer, texts, sections, self.cfg.model.max_length, self.cfg.model.section_chars,
+                         self.cfg.model.separate_context)
         own = self.vectors({k: v for k, v in enc.items() if not k.startswith(CONTEXT)}, exact)
         if CONTEXT + "input_ids" not in enc:
             return own, None

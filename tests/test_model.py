@@ -102,6 +102,42 @@ def test_batching_and_length_sorting_do_not_change_predictions(tiny_model, seed_
         assert torch.allclose(torch.tensor(one_by_one[task]), torch.tensor(batched[task]), atol=1e-4)
 
 
+def test_documents_tagged_at_once_come_back_in_order_and_the_same(tiny_model, seed_units):
+    docs = [[u for u in seed_units if u["doc_id"] == d] for d in dict.fromkeys(u["doc_id"] for u in seed_units)]
+    alone = Tagger.load(tiny_model, workers=1)
+    together = Tagger.load(tiny_model, threads=2, workers=2)
+    assert (alone.workers, together.workers, together.threads) == (1, 2, 1)
+    assert list(together.map_documents(alone.predict, docs)) == [alone.predict(d) for d in docs]
+    assert list(together.map_documents(together.predict, docs)) == [alone.predict(d) for d in docs]
+    mixed = [u for pair in zip(seed_units[:30], seed_units[-30:]) for u in pair]  # two documents, interleaved
+    by_document = together.document_probabilities(mixed)
+    for task, p in alone.probabilities(mixed).items():
+        assert np.allclose(p, by_document[task], atol=1e-5)
+
+
+def test_map_documents_holds_few_documents_and_stops_at_an_error(tiny_model):
+    import threading
+    import time
+
+    tagger = Tagger.load(tiny_model, threads=2, workers=2)
+    started, lock = [], threading.Lock()
+
+    def tag(n):
+        with lock:
+            started.append(n)
+        time.sleep(0.01 * (n % 3))
+        if n == 5:
+            raise KeyError(n)
+        return n * n
+
+    results = tagger.map_documents(tag, iter(range(100)))
+    assert [next(results) for _ in range(3)] == [0, 1, 4]
+    assert max(started) <= 2 + tagger.workers  # read ahead: at most `workers` beyond the one handed back
+    with pytest.raises(KeyError):
+        list(results)
+    assert max(started) < 10  # no document submitted after the failure was seen
+
+
 def test_batches_are_cut_where_padding_costs_more_than_a_call():
     lengths = np.array([1, 1, 1, 10, 10])
     # one batch: 5 × 10 + 2 = 52; cut after the short ones: 3 × 1 + 2 + 2 × 10 + 2 = 27

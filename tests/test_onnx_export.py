@@ -111,7 +111,7 @@ def test_resume_refuses_another_recheck_margin(exported, tmp_path):
              "-o", str(tmp_path)]
     assert CliRunner().invoke(app, first).exit_code == 0
     result = CliRunner().invoke(app, [*first, "--resume", "--recheck-margin", "0"])
-    assert result.exit_code == 2 and "int8 re-check margin 0.2" in result.output, result.output
+    assert result.exit_code == 2 and "int8 re-check margin 0.15" in result.output, result.output
 
 
 def test_onnx_backend_end_to_end(exported, seed_units, torch_logits, tmp_path):

@@ -84,7 +84,8 @@ def compare_models(old_dir: str | Path, new_dir: str | Path, units: list[dict],
     schema = taggers["new"].schema
     if not units:
         raise ValueError("no gold units to compare on")
-    pred = {side: {t: p.argmax(-1) for t, p in tagger.probabilities(units).items()} for side, tagger in taggers.items()}
+    pred = {side: {t: p.argmax(-1) for t, p in tagger.document_probabilities(units).items()}
+            for side, tagger in taggers.items()}
     gold = {t: np.array([schema.labels(t).index(u[t]) for u in units]) for t in TASKS}
     sizes = {t: len(schema.labels(t)) for t in TASKS}
     metrics = paired_bootstrap(gold, pred["old"], pred["new"], sizes, resamples, seed, [u["doc_id"] for u in units])

@@ -73,11 +73,13 @@ class TagConfig:
     # what one encoder call costs beyond its tokens, in tokens: length-sorted units are cut into batches
     # where padding wastes more than a call would (Tagger.batches)
     batch_call_tokens: int = 24
+    # CPU: documents tagged at the same time, each on its share of the threads (0: one per physical core)
+    workers: int = 0
     review_threshold: float = 0.6
     backend: str = "torch"  # torch | onnx
     # onnx int8: units whose two best scores (either task) are closer than this are tagged again by the fp32
     # export; 0 = int8 alone
-    onnx_recheck_margin: float = 0.2
+    onnx_recheck_margin: float = 0.15
     # onnx int8 export: SmoothQuant strength for the feed-forward output projections (their inputs have outlier
     # channels; 0 = leave those projections fp32, as exports did before)
     onnx_smoothing: float = 0.0
@@ -130,7 +132,8 @@ class ConfigError(ValueError):
 # checked when a config is read: counts that must be at least 1, and settings with a fixed set of values
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
-NOT_NEGATIVE = {"tag.batch_call_tokens", "train.freeze_layers", "model.lookahead_chars", "model.short_unit_chars"}
+NOT_NEGATIVE = {"tag.batch_call_tokens", "tag.workers", "train.freeze_layers", "model.lookahead_chars",
+                "model.short_unit_chars"}
 FRACTIONS = {"train.context_dropout", "train.label_smoothing", "tag.onnx_recheck_margin",  # from 0 to 1
              "tag.onnx_smoothing"}
 BACKENDS = ("torch", "onnx")

@@ -109,7 +109,7 @@ def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, r
         data_file = f"{tagger.cfg.data.dir} ({split or 'test'} split)"
     else:
         units = resection(read_units(data_file, tagger.schema))
-    probs = tagger.probabilities(units)
+    probs = tagger.document_probabilities(units)
     result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
               "calibration": tagger.temperature}
     if baseline:
