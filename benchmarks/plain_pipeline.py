@@ -4,7 +4,8 @@ The model has two heads, so it cannot be wrapped as a text-classification pipeli
 code is a small `transformers.Pipeline` subclass (tokenize the unit with its heading context → encoder →
 pooling → both heads; with a separate context, the encoder reads the text and the heading path in turn),
 called one unit at a time. "feature-extraction" would not do: it cannot take the
-(text, heading context) pair the model is trained on.
+(text, heading context) pair the model is trained on. A model with a TF-IDF part (`model.tfidf_blend`) has
+its scores blended in the pipeline's postprocessing, as govtag does.
 """
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import torch
 from transformers import Pipeline
 
 from labels.schema import TASKS
+from training.baseline import Baseline
+from training.blend import blend
 from training.config import Config
 from training.data import encode, model_texts
 from training.model import GovTagModel
 
 
-def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cpu") -> Callable[[list[dict]], list]:
+def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cpu", schema=None,
+                   tfidf: Baseline | None = None) -> Callable[[list[dict]], list]:
     """A function units → [(domain index, type index)], running a `transformers.Pipeline` once per unit on the
     text the model reads (a heading with the start of the next unit: `model_texts`)."""
 
@@ -28,16 +32,20 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
             return {}, {}, {}
 
         def preprocess(self, unit: dict):
-            enc = encode(self.tokenizer, [unit["text"]], [unit.get("section") or ""], cfg.model.max_length,
+            enc = encode(self.tokenizer, [unit["model_text"]], [unit.get("section") or ""], cfg.model.max_length,
                          cfg.model.section_chars, cfg.model.separate_context)
-            return {k: torch.tensor(v) for k, v in enc.items()}
+            return {"unit": unit, **{k: torch.tensor(v) for k, v in enc.items()}}
 
         def _forward(self, inputs):
-            return model(**inputs)
+            return {"unit": inputs.pop("unit"), **model(**inputs)}
 
         def postprocess(self, outputs):
-            return tuple(int(outputs[f"{t}_logits"][0].argmax()) for t in TASKS)
+            logits = {t: outputs[f"{t}_logits"].float().numpy() for t in TASKS}
+            if tfidf:
+                probs = tfidf.probabilities([outputs["unit"]], schema)
+                logits = {t: blend(logits[t], probs[t], tfidf.weights[t]) for t in TASKS}
+            return tuple(int(logits[t][0].argmax()) for t in TASKS)
 
     model.eval().to(device)
     pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=torch.device(device))
-    return lambda units: [pipe({**u, "text": text}) for u, text in zip(units, model_texts(units, cfg.model))]
+    return lambda units: [pipe({**u, "model_text": text}) for u, text in zip(units, model_texts(units, cfg.model))]

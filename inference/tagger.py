@@ -14,7 +14,8 @@ import torch
 from transformers import AutoTokenizer
 
 from labels.schema import TASKS
-from training.bundle import check_bundle, load_bundle, read_json
+from training.blend import blend
+from training.bundle import check_bundle, load_bundle, load_tfidf, read_json
 from training.calibration import softmax
 from training.data import CONTEXT, encode, model_texts
 
@@ -45,14 +46,16 @@ def cut_batches(lengths: np.ndarray, max_units: int, call_tokens: int) -> list[t
 
 class Tagger:
     """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead.
-    `map_documents` tags `workers` documents at a time, each on threads // workers of the cores."""
+    `map_documents` tags `workers` documents at a time, each on threads // workers of the cores.
+    `tfidf` (a fitted `Baseline` with its blend weights): the model's TF-IDF part, blended into the scores."""
 
     def __init__(self, model, tokenizer, cfg, schema, temperature: dict | None = None,
                  batch_size: int | None = None, backend: str | None = None, device: str | None = None,
-                 model_dir: str | Path | None = None, threads: int = 0, workers: int | None = None):
+                 model_dir: str | Path | None = None, threads: int = 0, workers: int | None = None,
+                 tfidf=None):
         from .onnx_export import physical_cores
 
-        self.model, self.tokenizer, self.cfg, self.schema = model, tokenizer, cfg, schema
+        self.model, self.tokenizer, self.cfg, self.schema, self.tfidf = model, tokenizer, cfg, schema, tfidf
         self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
         self.backend = backend or cfg.tag.backend
@@ -91,7 +94,8 @@ class Tagger:
         if recheck_margin is not None:
             cfg.tag.onnx_recheck_margin = recheck_margin
         temperature = read_json(model_dir, "calibration.json")
-        return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, threads=threads, **kwargs)
+        return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, threads=threads,
+                   tfidf=load_tfidf(model_dir, cfg), **kwargs)
 
     def map_documents(self, tag: Callable[[T], R], documents: Iterable[T]) -> Iterator[R]:
         """tag(document) for each document, in order, `workers` of them at a time: on two cores two
@@ -188,18 +192,28 @@ class Tagger:
         return own, heading[rows]
 
     def logits(self, units: list[dict]) -> dict[str, np.ndarray]:
+        """What the softmax of each task reads: the heads' logits, blended with the TF-IDF model's
+        probabilities if the model has one (training/blend.py)."""
         if not units:
             return {t: np.zeros((0, len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
         texts, sections = model_texts(units, self.cfg.model), [u.get("section") or "" for u in units]
+        tfidf = self.tfidf.probabilities(units, self.schema) if self.tfidf else None
         with torch.inference_mode(), self.autocast():
             own, context = self.features(texts, sections)
             if self.backend == "onnx":
-                return self.recheck(texts, sections, self.session.heads(own, context))
+                return self.recheck(texts, sections, self.blended(self.session.heads(own, context), tfidf), tfidf)
             result = self.model.classify(own, context)
-            return {t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}
+            return self.blended({t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}, tfidf)
 
-    def recheck(self, texts: list[str], sections: list[str], logits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """int8 ONNX logits with the near ties (top two scores of a task closer than
+    def blended(self, logits: dict[str, np.ndarray], tfidf: dict[str, np.ndarray] | None,
+                rows: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:
+        if tfidf is None:
+            return logits
+        return {t: blend(logits[t], tfidf[t][rows], self.tfidf.weights[t]) for t in TASKS}
+
+    def recheck(self, texts: list[str], sections: list[str], logits: dict[str, np.ndarray],
+                tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+        """int8 ONNX scores with the near ties (top two scores of a task closer than
         tag.onnx_recheck_margin) replaced by the fp32 encoder's: int8 flips 1-2 % of the default model's
         labels, most of them near ties (README, Speed)."""
         margin = self.cfg.tag.onnx_recheck_margin
@@ -211,8 +225,9 @@ class Tagger:
             close |= top[:, -1] - top[:, -2] < margin
         redo = np.flatnonzero(close)
         if len(redo):
-            exact = self.session.heads(*self.features([texts[i] for i in redo], [sections[i] for i in redo],
-                                                      exact=True))
+            exact = self.blended(self.session.heads(*self.features([texts[i] for i in redo],
+                                                                    [sections[i] for i in redo], exact=True)),
+                                 tfidf, redo)
             for t in TASKS:
                 logits[t][redo] = exact[t]
         return logits

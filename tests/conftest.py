@@ -31,11 +31,13 @@ def tiny_model(tmp_path_factory, tiny_config):
 
 @pytest.fixture(scope="session")
 def tiny_separate_model(tmp_path_factory, tiny_config):
-    """The tiny model reading each heading path apart from the unit's text (`model.context: separate`)."""
+    """The tiny model shaped like the default: each heading path read apart from the unit's text
+    (`model.context: separate`), and a TF-IDF model blended into its scores (`model.tfidf_blend`)."""
     from training.train import train
 
     cfg = copy.deepcopy(tiny_config)
     cfg.model.context = "separate"
+    cfg.model.tfidf_blend = True
     out = tmp_path_factory.mktemp("models") / "tiny-separate"
     train(cfg, out)
     return out

@@ -8,7 +8,7 @@ import pytest
 from benchmarks.plain_pipeline import plain_pipeline
 from inference.tagger import Tagger
 from labels.schema import TASKS
-from training.bundle import load_bundle
+from training.bundle import load_bundle, load_tfidf
 from tests.conftest import REPO
 
 
@@ -16,7 +16,7 @@ from tests.conftest import REPO
 def test_plain_pipeline_gives_the_taggers_labels(fixture, seed_units, request):
     model_dir = request.getfixturevalue(fixture)
     model, tokenizer, cfg, schema = load_bundle(model_dir)
-    pipe = plain_pipeline(model, tokenizer, cfg)
+    pipe = plain_pipeline(model, tokenizer, cfg, schema=schema, tfidf=load_tfidf(model_dir, cfg))
     units = seed_units[:60]
     expected = [tuple(schema.labels(t).index(r[t]) for t in TASKS) for r in Tagger.load(model_dir).predict(units)]
     assert pipe(units) == expected

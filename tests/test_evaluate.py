@@ -56,3 +56,21 @@ def test_evaluate_on_a_split_of_the_models_own_data(tiny_model, seed_units):
     assert json.loads(result.output)["n"] == sum(u["doc_id"] == "004_493d2021802c45e4" for u in seed_units)
     both = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--split", "test", "--data", str(SEEDS)])
     assert both.exit_code == 2 and "either --data" in both.output
+
+
+def test_a_blended_model_is_compared_with_its_own_tfidf_part(tiny_separate_model):
+    from inference.tagger import Tagger
+    from training.data import read_units, resection
+
+    units = resection(read_units(SEEDS))  # as evaluate reads them
+    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_separate_model), "--data", str(SEEDS), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    tfidf = Tagger.load(tiny_separate_model).tfidf
+    assert out["tfidf_weights"] == tfidf.weights
+    predicted = tfidf.predict(units)
+    for task in ("domain", "type"):
+        accuracy = sum(p == u[task] for p, u in zip(predicted[task], units)) / len(units)
+        assert abs(out["baseline"][task]["accuracy"] - accuracy) < 1e-4
+    text = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_separate_model), "--data", str(SEEDS)]).output
+    assert "blends that baseline into its scores" in text and "what the encoder adds" in text

@@ -148,14 +148,18 @@ def test_batches_are_cut_where_padding_costs_more_than_a_call():
     assert cut_batches(np.array([], dtype=int), 16, 24) == []
 
 
-def test_model_directory_contents(tiny_model):
+@pytest.mark.parametrize("fixture, tfidf", [("tiny_model", ()), ("tiny_separate_model", ("tfidf.json",
+                                                                                          "tfidf.safetensors"))])
+def test_model_directory_contents(fixture, tfidf, request):
+    model_dir = request.getfixturevalue(fixture)
     for name in ("model.safetensors", "config.json", "schema.yaml", "train_config.yaml", "metrics.json",
-                 "calibration.json", "README.md", "tokenizer.json"):
-        assert (tiny_model / name).exists(), name
-    assert "## Scores" in (tiny_model / "README.md").read_text(encoding="utf-8")
+                 "calibration.json", "README.md", "tokenizer.json", *tfidf):
+        assert (model_dir / name).exists(), name
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    assert "## Scores" in card and ("Blended with a TF-IDF" in card) == bool(tfidf)
     umask = os.umask(0)
     os.umask(umask)
-    modes = {p.name: p.stat().st_mode & 0o777 for p in tiny_model.iterdir() if p.is_file()}
+    modes = {p.name: p.stat().st_mode & 0o777 for p in model_dir.iterdir() if p.is_file()}
     assert set(modes.values()) == {0o666 & ~umask}, modes  # readable by whoever may read new files
 
 
@@ -199,6 +203,7 @@ def test_a_separate_context_model_encodes_each_heading_path_once(tiny_separate_m
     from training.data import Collator, context, encode, model_texts
 
     tagger = Tagger.load(tiny_separate_model)
+    tagger.tfidf = None  # the encoder's logits alone
     cfg, units = tagger.cfg, seed_units[:60]
     rows = []
     embed = tagger.model.embed

@@ -1,4 +1,5 @@
-"""A trained model is a directory: weights, encoder config, tokenizer, schema, config, metrics, card.
+"""A trained model is a directory: weights, encoder config, tokenizer, schema, config, metrics, card, and
+with `model.tfidf_blend` the TF-IDF model blended into its scores.
 
 Loading reads only safetensors, JSON and YAML, never pickles, and refuses a directory that is
 incomplete or was trained with another label schema.
@@ -22,6 +23,7 @@ from .model import GovTagModel
 
 WEIGHTS = "model.safetensors"
 REQUIRED = (WEIGHTS, "config.json", "schema.yaml", "train_config.yaml", "calibration.json")
+TFIDF_FILES = ("tfidf.json", "tfidf.safetensors")  # with model.tfidf_blend: training/baseline.py
 
 
 class ModelDirError(ValueError):
@@ -29,7 +31,7 @@ class ModelDirError(ValueError):
 
 
 def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
-                metrics: dict | None = None, extra: dict | None = None) -> Path:
+                metrics: dict | None = None, extra: dict | None = None, tfidf=None) -> Path:
     """Write the model directory into a temporary sibling, then move it into place.
 
     `extra` maps further file names to a dict (written as JSON) or a string (written as is)."""
@@ -45,6 +47,8 @@ def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
     shutil.copy(SCHEMA_PATH, tmp / "schema.yaml")
     (tmp / "train_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False),
                                            encoding="utf-8")
+    if tfidf is not None:
+        make_readable(tfidf.save(tmp))
     for name, payload in {"metrics.json": metrics, **(extra or {})}.items():
         if payload is not None:
             text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, indent=2)
@@ -79,6 +83,10 @@ def check_bundle(model_dir: str | Path) -> tuple[Config, Schema]:
         cfg = config_from_dict(read_yaml(path), where=str(path))
     except ConfigError as e:
         raise ModelDirError(str(e)) from None
+    missing = [f for f in TFIDF_FILES if cfg.model.tfidf_blend and not (d / f).exists()]
+    if missing:
+        raise ModelDirError(f"{d}: not a govtag model directory, missing {', '.join(missing)} "
+                            f"(model.tfidf_blend is on)")
     return cfg, schema
 
 
@@ -105,6 +113,19 @@ def load_bundle(model_dir: str | Path):
         raise ModelDirError(f"{d / WEIGHTS}: weights do not match the model "
                             f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
     return model.eval(), AutoTokenizer.from_pretrained(d), cfg, schema
+
+
+def load_tfidf(model_dir: str | Path, cfg: Config):
+    """The TF-IDF part (a `Baseline`) of a model trained with `model.tfidf_blend`, else None (and scikit-learn,
+    about 150 MB, is not imported)."""
+    if not cfg.model.tfidf_blend:
+        return None
+    from .baseline import Baseline
+
+    try:
+        return Baseline.load(model_dir)
+    except ValueError as e:
+        raise ModelDirError(str(e)) from None
 
 
 def read_json(model_dir: str | Path, name: str, default=None):

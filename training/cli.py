@@ -73,7 +73,7 @@ def evaluate(
     from training.config import BACKENDS
     from training.data import SPLITS, DataError
     from labels.schema import TASKS
-    from training.evaluate import SCORE_COLUMNS, run_evaluation, score_cells, summary_json
+    from training.evaluate import SCORE_COLUMNS, run_evaluation, score_cells, score_note, summary_json
     from training.registry import resolve
 
     if (data is None) == (split is None):
@@ -98,7 +98,7 @@ def evaluate(
     for task in TASKS:
         table.add_row(*score_cells(result, task))
     Console().print(table)
-    typer.echo("95% CI: over resampled documents; the lead over the baseline is paired (same resamples).")
+    typer.echo(score_note(result))
     if report:
         typer.echo(f"report written to {report}/report.md")
 

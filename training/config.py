@@ -32,6 +32,9 @@ class ModelConfig:
     lookahead_chars: int = 0  # a heading or short unit is read with this many characters of the next unit
     short_unit_chars: int = 16  # units up to this long (unnumbered sub-headings, titles) count as short
     dropout: float = 0.1
+    # the encoder's scores blended with a TF-IDF + logistic-regression model trained on the same split, one
+    # weight per task fitted on dev (training/blend.py)
+    tfidf_blend: bool = False
 
     @property
     def separate_context(self) -> bool:

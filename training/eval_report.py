@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from inference.atomic import atomic_write  # noqa: E402
 from labels.schema import TASKS, Schema  # noqa: E402
 
-from .evaluate import SCORE_COLUMNS, score_cells  # noqa: E402
+from .evaluate import SCORE_COLUMNS, score_cells, score_note  # noqa: E402
 
 
 def confusion_text(matrix: list[list[int]], labels: tuple[str, ...]) -> str:
@@ -64,8 +64,7 @@ def write_report(out: Path, result: dict, documents: dict[str, dict], cases: lis
              "| " + " | ".join(SCORE_COLUMNS) + " | temperature |", "|---" * (len(SCORE_COLUMNS) + 1) + "|"]
     for t in TASKS:
         lines.append("| " + " | ".join(score_cells(result, t)) + f" | {result['calibration'].get(t, 1.0)} |")
-    lines += ["", "95% CI: over documents resampled with replacement (1000 times); the lead over the baseline "
-                  "is paired (both scored on the same resamples)."]
+    lines += ["", score_note(result)]
     for t in TASKS:
         labels = schema.labels(t)
         english = [schema.english[label] for label in labels]

@@ -10,6 +10,7 @@ import numpy as np
 from labels.schema import TASKS, Schema
 
 from .baseline import Baseline
+from .blend import blend, fit_weight
 from .calibration import fit_temperature
 from .config import Config
 from .data import load_labeled, load_splits, read_units, resection, split_units
@@ -20,11 +21,18 @@ def gold_index(units: list[dict], schema: Schema, task: str) -> np.ndarray:
     return np.array([schema.labels(task).index(u[task]) for u in units], dtype=int)
 
 
-def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict]) -> dict:
+def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict],
+                    tfidf: Baseline | None = None) -> dict:
+    """One temperature per head, fitted on dev; with a TF-IDF part, first its blend weights (set on `tfidf`)."""
     from inference.tagger import Tagger
 
     logits = Tagger(model, tokenizer, cfg, schema).logits(dev_units)
-    return {t: fit_temperature(logits[t], gold_index(dev_units, schema, t)) for t in TASKS}
+    gold = {t: gold_index(dev_units, schema, t) for t in TASKS}
+    if tfidf is not None:
+        probs = tfidf.probabilities(dev_units, schema)
+        tfidf.weights = {t: fit_weight(logits[t], probs[t], gold[t]) for t in TASKS}
+        logits = {t: blend(logits[t], probs[t], tfidf.weights[t]) for t in TASKS}
+    return {t: fit_temperature(logits[t], gold[t]) for t in TASKS}
 
 
 def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict:
@@ -46,10 +54,11 @@ def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> di
     return out
 
 
-def evaluate_units(model, tokenizer, cfg: Config, schema: Schema, units: list[dict], calibration: dict) -> dict:
+def evaluate_units(model, tokenizer, cfg: Config, schema: Schema, units: list[dict], calibration: dict,
+                   tfidf: Baseline | None = None) -> dict:
     from inference.tagger import Tagger
 
-    return score(Tagger(model, tokenizer, cfg, schema, calibration).probabilities(units), units, schema)
+    return score(Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf).probabilities(units), units, schema)
 
 
 def per_document(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict[str, dict]:
@@ -76,13 +85,16 @@ def bad_cases(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, l
     return sorted(cases, key=lambda c: -c["score"])[:limit]
 
 
-def baseline_metrics(cfg: Config, schema: Schema, units: list[dict], probs: dict[str, np.ndarray]) -> dict:
-    """The TF-IDF baseline trained on the training split of the model's own data and splits, and the
-    model's lead over it (macro-F1, with its 95% paired interval over resampled documents)."""
+def baseline_metrics(cfg: Config, schema: Schema, units: list[dict], probs: dict[str, np.ndarray],
+                     tfidf: Baseline | None = None) -> dict:
+    """The TF-IDF baseline trained on the training split of the model's own data and splits (the model's own
+    TF-IDF part if it has one), and the model's lead over it (macro-F1, with its 95% paired interval over
+    resampled documents)."""
     from .compare import paired_bootstrap
 
-    train_units = split_of_model_data(cfg, schema, "train")
-    pred = Baseline(cfg.model.section_chars, cfg.train.seed).fit(train_units).predict(units)
+    if tfidf is None:
+        tfidf = Baseline(cfg.model.section_chars, cfg.train.seed).fit(split_of_model_data(cfg, schema, "train"))
+    pred = tfidf.predict(units)
     index = {t: {label: i for i, label in enumerate(schema.labels(t))} for t in TASKS}
     paired = paired_bootstrap({t: gold_index(units, schema, t) for t in TASKS},
                               {t: np.array([index[t][p] for p in pred[t]]) for t in TASKS},
@@ -112,8 +124,10 @@ def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, r
     probs = tagger.document_probabilities(units)
     result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
               "calibration": tagger.temperature}
+    if tagger.tfidf is not None:
+        result["tfidf_weights"] = tagger.tfidf.weights
     if baseline:
-        result["baseline"] = baseline_metrics(tagger.cfg, tagger.schema, units, probs)
+        result["baseline"] = baseline_metrics(tagger.cfg, tagger.schema, units, probs, tagger.tfidf)
     if report_dir:
         from .eval_report import write_report
 
@@ -135,9 +149,22 @@ def score_cells(result: dict, task: str) -> list[str]:
             "-" if base is None else f"{base['macro_f1']:.3f}", lead, f"{m['ece']:.3f}"]
 
 
+def score_note(result: dict) -> str:
+    """What the intervals and the lead mean, as `govtag evaluate` and report.md say it."""
+    note = ("95% CI: over documents resampled with replacement (1000 times); the lead over the baseline is paired "
+            "(both scored on the same resamples).")
+    weights = result.get("tfidf_weights")
+    if weights and "baseline" in result:
+        note += (" The model blends that baseline into its scores (weights " +
+                 ", ".join(f"{t} {w}" for t, w in weights.items()) + "): the lead is what the encoder adds to it.")
+    return note
+
+
 def summary_json(result: dict) -> str:
     keep = {"n": result["n"], **{t: {k: result[t][k] for k in ("accuracy", "macro_f1", "macro_f1_ci", "per_class",
                                                                 "ece")} for t in TASKS}}
+    if "tfidf_weights" in result:
+        keep["tfidf_weights"] = result["tfidf_weights"]
     if "baseline" in result:
         keep["baseline"] = {t: {k: result["baseline"][t][k] for k in ("accuracy", "macro_f1", "model_lead")}
                             for t in TASKS}

@@ -21,6 +21,10 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
                else "read with the text as a sentence pair")
     lookahead = (f"; a heading, or a unit of at most {cfg.model.short_unit_chars} characters, is read with the first "
                  f"{cfg.model.lookahead_chars} characters of the unit after it" if cfg.model.lookahead_chars else "")
+    weights = metrics.get("tfidf_weights")
+    blended = (f"\n- Blended with a TF-IDF (character 1-3-grams) + logistic-regression model trained on the same training split:\n"
+               f"  scores = (1 − w) · log p_encoder + w · log p_tfidf, w fitted on dev: "
+               f"{', '.join(f'{t} {w}' for t, w in weights.items())}." if weights else "")
     card = f"""# govtag model `{name}`
 
 Tags each sentence of a Chinese government work report with a governance domain and a statement type.
@@ -32,7 +36,7 @@ Tags each sentence of a Chinese government work report with a governance domain 
   split by document per `{cfg.data.splits}`: {', '.join(f'{k} {v} units' for k, v in split_sizes.items())}.
 - Training: {cfg.train.epochs} epochs max (ran {metrics.get('epochs_run')}), batch {cfg.train.batch_size},
   lr {cfg.train.learning_rate} (heads {cfg.train.head_learning_rate}), class weights {cfg.train.class_weights},
-  seed {cfg.train.seed}; best epoch chosen on dev mean macro-F1; temperatures fitted on dev.
+  seed {cfg.train.seed}; best epoch chosen on dev mean macro-F1; temperatures fitted on dev.{blended}
 
 ## Scores
 

@@ -13,6 +13,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from labels.schema import TASKS, load_schema
 
 from .backbone import load_backbone
+from .baseline import Baseline
 from .bundle import save_bundle
 from .config import Config
 from .data import Collator, drop_context, label_counts, load_labeled, load_splits, split_units, to_dataset
@@ -118,9 +119,12 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     if not trainer.is_world_process_zero():
         return {}  # under DDP only rank 0 evaluates, calibrates and writes
     model = trainer.model.eval()
-    calibration = fit_calibration(model, tokenizer, cfg, schema, splits["dev"])
-    metrics = {split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration)
+    tfidf = Baseline(cfg.model.section_chars, cfg.train.seed).fit(splits["train"]) if cfg.model.tfidf_blend else None
+    calibration = fit_calibration(model, tokenizer, cfg, schema, splits["dev"], tfidf)
+    metrics = {split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration, tfidf)
                for split in ("dev", "test") if splits[split]}
+    if tfidf is not None:
+        metrics["tfidf_weights"] = tfidf.weights
     metrics["train_units"] = len(splits["train"])
     metrics["data_hash"] = data_hash(data_dir, cfg.resolve(cfg.data.splits))
     metrics["epochs_run"] = round(float(trainer.state.epoch or 0), 2)
@@ -128,7 +132,7 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     metrics["log"] = trainer.state.log_history
     card = model_card(out_dir.name, cfg, metrics, data_dir, {s: len(v) for s, v in splits.items()})
     save_bundle(model, tokenizer, out_dir, cfg, metrics=metrics,
-                extra={"calibration.json": calibration, "README.md": card})
+                extra={"calibration.json": calibration, "README.md": card}, tfidf=tfidf)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     register_trained(out_dir, cfg, metrics)
     return metrics
