@@ -16,7 +16,6 @@ from transformers import Pipeline
 
 from labels.schema import TASKS
 from training.baseline import Baseline
-from training.blend import blend
 from training.config import Config
 from training.data import encode, model_texts
 from training.model import GovTagModel
@@ -42,8 +41,7 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
         def postprocess(self, outputs):
             logits = {t: outputs[f"{t}_logits"].float().numpy() for t in TASKS}
             if tfidf:
-                probs = tfidf.probabilities([outputs["unit"]], schema)
-                logits = {t: blend(logits[t], probs[t], tfidf.weights[t]) for t in TASKS}
+                logits = tfidf.blend(logits, tfidf.probabilities([outputs["unit"]], schema))
             return tuple(int(logits[t][0].argmax()) for t in TASKS)
 
     model.eval().to(device)

@@ -14,7 +14,6 @@ import torch
 from transformers import AutoTokenizer
 
 from labels.schema import TASKS
-from training.blend import blend
 from training.bundle import check_bundle, load_bundle, load_tfidf, read_json
 from training.calibration import softmax
 from training.data import CONTEXT, encode, model_texts
@@ -205,11 +204,8 @@ class Tagger:
             result = self.model.classify(own, context)
             return self.blended({t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}, tfidf)
 
-    def blended(self, logits: dict[str, np.ndarray], tfidf: dict[str, np.ndarray] | None,
-                rows: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:
-        if tfidf is None:
-            return logits
-        return {t: blend(logits[t], tfidf[t][rows], self.tfidf.weights[t]) for t in TASKS}
+    def blended(self, logits: dict[str, np.ndarray], tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+        return self.tfidf.blend(logits, tfidf) if tfidf is not None else logits
 
     def recheck(self, texts: list[str], sections: list[str], logits: dict[str, np.ndarray],
                 tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
@@ -227,7 +223,7 @@ class Tagger:
         if len(redo):
             exact = self.blended(self.session.heads(*self.features([texts[i] for i in redo],
                                                                     [sections[i] for i in redo], exact=True)),
-                                 tfidf, redo)
+                                 None if tfidf is None else {t: p[redo] for t, p in tfidf.items()})
             for t in TASKS:
                 logits[t][redo] = exact[t]
         return logits

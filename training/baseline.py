@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from labels.schema import TASKS, Schema
 
+from .blend import blend
 from .bundle import TFIDF_FILES
 from .data import context
 
@@ -53,6 +54,10 @@ class Baseline:
             out[t] = np.zeros((len(units), len(labels)))
             out[t][:, [labels.index(c) for c in self.heads[t].classes_]] = self.heads[t].predict_proba(x)
         return out
+
+    def blend(self, logits: dict[str, np.ndarray], probs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The encoder's logits of each task blended with this model's `probabilities`, by `weights`."""
+        return {t: blend(logits[t], probs[t], self.weights[t]) for t in TASKS}
 
     def save(self, model_dir: str | Path) -> Path:
         """Write tfidf.json and tfidf.safetensors; return the latter (safetensors writes it private)."""

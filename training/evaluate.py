@@ -10,7 +10,7 @@ import numpy as np
 from labels.schema import TASKS, Schema
 
 from .baseline import Baseline
-from .blend import blend, fit_weight
+from .blend import fit_weight
 from .calibration import fit_temperature
 from .config import Config
 from .data import load_labeled, load_splits, read_units, resection, split_units
@@ -31,7 +31,7 @@ def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: li
     if tfidf is not None:
         probs = tfidf.probabilities(dev_units, schema)
         tfidf.weights = {t: fit_weight(logits[t], probs[t], gold[t]) for t in TASKS}
-        logits = {t: blend(logits[t], probs[t], tfidf.weights[t]) for t in TASKS}
+        logits = tfidf.blend(logits, probs)
     return {t: fit_temperature(logits[t], gold[t]) for t in TASKS}
 
 
