@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .boilerplate import PAGE_NUMBER, clean, ends_sentence
+from .normalize import CONTROL, clean_line
+
 OFFICE = (".doc", ".wps", ".rtf", ".odt")  # converted to .docx by LibreOffice (`soffice`), when it is installed
 SUPPORTED = (".txt", ".docx", ".pdf", ".html", ".htm") + OFFICE
 # Found in a directory these are reported as unsupported rather than skipped silently.
@@ -22,23 +25,9 @@ UNSUPPORTED_DOCS = (".xls", ".xlsx", ".ppt", ".pptx")
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-# Full-width ASCII variants to ASCII (the form the gold units were labelled in), odd spaces to a space.
-_WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0\ufeff\u200b-\u200d]")
-_NARROW = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " ", "\u00a0": " "}
-_BOILERPLATE_PHRASES = ("试读结束", "查阅全文", "用户自发贡献", "该文观点仅代表作者本人", "本站仅提供信息存储空间", "如发现本站有涉嫌",
-                        "如若转载", "请注明出处", "可搜索其他更多资料", "写作网", "范文网")
-_METADATA = r"(索引号|发布机构|发文机关|发文字号|成文日期|发布日期|发布时间|主题分类|公文种类|信息来源|浏览次数)\s*:"
-_BOILERPLATE_LINE = re.compile("|".join((
-    r"copyright\b", r".{0,40}版权所有(?!人)", r"(首页|当前位置|您的位置|您现在的位置)\s*[:>]", r"(上一篇|下一篇)\s*:", r"分享到", r"字号\s*:",
-    r"(返回顶部|打印本页|关闭窗口|【打印】|【关闭】|相关推荐|相关阅读|相关文章|猜你喜欢|热门文章)$",
-    _METADATA,
-)), re.I)
-_METADATA_LABEL = re.compile(_METADATA + r"$")  # a web table copied as text: "索引号:", its value on the next line
-_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(com|cn|net|org)\b", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _UNCOMMON = re.compile(r"[^\s\x20-\x7e\u00a0-\u024f\u2000-\u206f\u2460-\u24ff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
                        r"\uff00-\uffef]")
-_PAGE_NUMBER = re.compile(r"^[-—–\s]*(\d{1,4}|第\s*\d+\s*页(\s*共\s*\d+\s*页)?)[-—–\s]*$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAV_ATTR = re.compile(r"nav|menu|breadcrumb|crumb|footer|sidebar|share|copyright|pager", re.I)
 _HTML_BLOCKS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table",
                 "section", "article", "blockquote", "pre", "dt", "dd")
@@ -62,6 +51,7 @@ class Document:
     dropped: list[str] = field(default_factory=list)  # the boilerplate lines removed
     encoding: str = ""
     headings: set[str] = field(default_factory=set)  # lines set in a heading style (.docx), as in `text`
+    title: str = ""  # the file's own title: an HTML <title>, else a file name that reads as one
 
 
 def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterator[Path | ReadError]:
@@ -117,7 +107,7 @@ def doc_ids(paths: list[Path]) -> dict[Path, str]:
 def _plausible(text: str, guessed: bool) -> bool:
     """Next to no control characters; for a guessed encoding also mostly Chinese/Latin characters."""
     sample = text[:100_000]
-    control = len(_CONTROL.findall(sample))
+    control = len(CONTROL.findall(sample))
     odd = len(_UNCOMMON.findall(sample)) if guessed else 0
     return control <= 0.01 * len(sample) and odd <= 0.1 * len(sample)
 
@@ -156,10 +146,6 @@ def decode(data: bytes) -> tuple[str, str]:
     raise DecodeError("undecodable text (not UTF-8, UTF-16, GBK/GB18030 or another encoding that gives readable text)")
 
 
-def _ends_sentence(line: str) -> bool:
-    return line[-1] in "。！？!?:：;；" if line else True
-
-
 def _pdf_lines(path: Path) -> tuple[list[str], list[str]]:
     """Lines of the text layer, hard-wrapped lines rejoined; page numbers are returned as dropped."""
     import pdfplumber
@@ -173,10 +159,10 @@ def _pdf_lines(path: Path) -> tuple[list[str], list[str]]:
             left, right = min((r["x0"] for r in rows), default=0), max((r["x1"] for r in rows), default=0)
             for n, r in enumerate(rows):
                 text = r["text"].strip()
-                if n in (0, len(rows) - 1) and _PAGE_NUMBER.match(text):
+                if n in (0, len(rows) - 1) and PAGE_NUMBER.match(text):
                     dropped.append(text)
                     continue
-                if lines and full and not _ends_sentence(lines[-1]) and marker(text) is None:
+                if lines and full and not ends_sentence(lines[-1]) and marker(text) is None:
                     glue = " " if lines[-1][-1].isascii() and text[0].isascii() else ""
                     lines[-1] += glue + text
                 else:
@@ -187,11 +173,12 @@ def _pdf_lines(path: Path) -> tuple[list[str], list[str]]:
     return lines, dropped
 
 
-def _html_lines(data: bytes) -> tuple[list[str], list[str], str]:
+def _html_lines(data: bytes) -> tuple[list[str], list[str], str, str]:
     from bs4 import BeautifulSoup
 
     text, encoding = decode(data)
     soup = BeautifulSoup(text, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup(["script", "style", "noscript", "template", "iframe", "head"]):
         tag.decompose()  # never visible: not counted as boilerplate
     dropped = []
@@ -209,36 +196,7 @@ def _html_lines(data: bytes) -> tuple[list[str], list[str], str]:
     for tag in soup.find_all(_HTML_BLOCKS):
         tag.insert_before("\n")
         tag.insert_after("\n")
-    return soup.get_text().splitlines(), dropped, encoding
-
-
-def _boilerplate(line: str) -> bool:
-    """A short line with a web-page phrase or a line with several, a navigation or metadata line, or a short
-    line with a URL. A long line with one such phrase is report text (a report saved as one line)."""
-    phrases = sum(phrase in line for phrase in _BOILERPLATE_PHRASES)
-    return (phrases > 1 or phrases == 1 and len(line) <= 60 or bool(_BOILERPLATE_LINE.match(line))
-            or len(line) <= 120 and not _ends_sentence(line) and bool(_URL.search(line)))
-
-
-def _fold(line: str) -> str:
-    """Full-width ASCII folded, stray control characters removed (they break .xlsx), stripped."""
-    return _CONTROL.sub("", _WIDE.sub(lambda m: _NARROW.get(m.group(), ""), line)).strip()
-
-
-def clean(lines: Iterable[str]) -> tuple[str, list[str]]:
-    """Fold width, strip lines, drop boilerplate lines (and the value line under a metadata label of a web
-    table copied as text). Returns (text, dropped lines)."""
-    kept, dropped = [], []
-    value_follows = False
-    for chunk in lines:
-        for line in chunk.splitlines():
-            line = _fold(line)
-            if not line:
-                continue
-            value = value_follows and len(line) <= 40 and not _ends_sentence(line)
-            (dropped if value or _boilerplate(line) else kept).append(line)
-            value_follows = bool(_METADATA_LABEL.match(line))
-    return "\n".join(kept), dropped
+    return soup.get_text().splitlines(), dropped, encoding, title
 
 
 def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = None) -> Document:
@@ -257,13 +215,13 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
     if suffix == ".docx" and not zipfile.is_zipfile(path):
         raise ReadError(path, "not a readable .docx file: not a Word package (damaged, or a .doc or other file "
                               "renamed .docx)")
-    encoding, dropped, headings = "", [], []
+    encoding, dropped, headings, title = "", [], [], ""
     try:
         if suffix == ".txt":
             raw, encoding = decode(path.read_bytes())
             lines = raw.splitlines()
         elif suffix in (".html", ".htm"):
-            lines, dropped, encoding = _html_lines(path.read_bytes())
+            lines, dropped, encoding, title = _html_lines(path.read_bytes())
         elif suffix == ".docx" or suffix in OFFICE:
             from .word import docx_lines, office_lines
 
@@ -282,8 +240,9 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         if dropped:
             raise ReadError(path, f"no text left after removing {len(dropped)} boilerplate line(s)")
         raise ReadError(path, "no text layer (a scanned PDF?)" if suffix == ".pdf" else "no text (only whitespace)")
-    headings = {_fold(part) for line in headings for part in line.splitlines()} - {""}  # as the lines in `text`
-    return Document(path, doc_id or path.stem, text, dropped, encoding, headings)
+    headings = {clean_line(part) for line in headings for part in line.splitlines()} - {""}  # as the lines in `text`
+    title = clean_line(title) or (path.stem if len(_CJK.findall(path.stem)) >= 4 else "")
+    return Document(path, doc_id or path.stem, text, dropped, encoding, headings, title)
 
 
 def read_all(items: list[Path | ReadError], max_bytes: int | None = None) -> Iterator[Document | ReadError]:

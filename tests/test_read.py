@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.read import DecodeError, ReadError, clean, decode, doc_ids, expand, read, read_all
+from inference.read import DecodeError, ReadError, decode, doc_ids, expand, read, read_all
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "read"
@@ -38,12 +38,6 @@ def test_a_gbk_file_holding_only_a_title(tmp_path):
     assert (doc.text, doc.encoding) == ("区政府工作报告", "gb18030")
 
 
-def test_full_width_ascii_is_folded_and_odd_spaces_normalised():
-    text, dropped = clean(["\u3000\u3000（一）党建引领；全年学习３０次！\ufeff", "  ", "甲\u00a0乙"])
-    assert text == "(一)党建引领;全年学习30次!\n甲 乙"
-    assert dropped == []
-
-
 def test_seed_boilerplate_is_removed_and_counted():
     doc = read(REPO / "examples" / "004_493d2021802c45e4.txt")
     assert doc.dropped == [
@@ -55,29 +49,6 @@ def test_seed_boilerplate_is_removed_and_counted():
     assert doc.text.endswith("三是深化“数字赋能”,跑出基层治理“加")
     for name in ("000_4b54a07587a75276", "001_106a58ce61b0fd06", "003_444c352ad45b9e4f"):
         assert read(REPO / "examples" / f"{name}.txt").dropped == []
-
-
-@pytest.mark.parametrize("line", ["首页 > 范文 > 工作总结", "当前位置: 首页 > 工作总结", "索引号: 11370000/2024-00123",
-                                  "发布机构:某街道办事处", "上一篇:关于…的通知", "返回顶部", "版权所有 © 2024",
-                                  "www.example.com", "分享到:微信 微博"])
-def test_web_boilerplate_lines(line):
-    assert clean([line, "正文。"]) == ("正文。", [line])
-
-
-def test_a_web_table_copied_as_text_loses_its_labels_and_their_values():
-    lines = ["索引号:", "11440300MB2C92180M/2023-00123", "发布机构:", "某市人民政府", "成文日期:", "2024-01-05",
-             "某市2024年政府工作报告", "各位代表:", "现在,我代表市人民政府向大会报告工作。"]
-    text, dropped = clean(lines)
-    assert text.splitlines() == lines[6:] and dropped == lines[:6]
-
-
-def test_a_report_sentence_under_a_metadata_label_is_kept():
-    assert clean(["发布机构:", "过去一年,全市经济运行稳中向好。"]) == ("过去一年,全市经济运行稳中向好。", ["发布机构:"])
-
-
-def test_sentences_mentioning_a_website_are_kept():
-    line = "群众可登录www.gov.cn查询办理进度。"
-    assert clean([line]) == (line, [])
 
 
 def test_html_visible_text_without_navigation():
@@ -251,15 +222,6 @@ def test_a_bad_byte_inside_a_chinese_character_is_one_slip():
     assert encoding == "utf-8 (1 bad byte(s) replaced)" and len(text) > 0.9 * len(report)
 
 
-def test_control_characters_are_removed_and_long_lines_are_never_boilerplate():
-    assert clean(["全年发放\x08补贴\x7f 30万元。"]) == ("全年发放补贴 30万元。", [])
-    ip = "(一)加强知识产权保护。开展专项执法行动3次,维护版权所有人合法权益,查办侵权案件12起,挽回损失40余万元。"
-    assert clean([ip]) == (ip, [])
-    one_line = "一、工作回顾。" + "全年新增就业1200人。" * 10 + "试读结束" + "二、明年打算。" * 5
-    assert clean([one_line]) == (one_line, [])
-    assert clean(["版权所有:某某区人民政府"]) == ("", ["版权所有:某某区人民政府"])
-
-
 def test_html_wrappers_named_like_navigation_keep_the_article():
     html = ("<html><body class='layout-with-sidebar'><div class='navbar-top'><a>首页</a></div>"
             "<div id='main' class='article share-enabled'><h1>某街道2024年工作总结</h1>"
@@ -267,7 +229,7 @@ def test_html_wrappers_named_like_navigation_keep_the_article():
             + "</div><div class='sidebar'>热门文章</div></body></html>").encode("utf-8")
     from inference.read import _html_lines
 
-    lines, dropped, _ = _html_lines(html)
+    lines, dropped, _, _ = _html_lines(html)
     text = "\n".join(line.strip() for line in lines if line.strip())
     assert "某街道2024年工作总结" in text and "第7项工作:全年完成改造项目7个,惠及居民700户。" in text
     assert "首页" in dropped and "热门文章" in dropped
@@ -278,3 +240,16 @@ def test_expand_leaves_out_the_runs_own_output_directory(tmp_path):
     (tmp_path / "r.txt").write_text("x")
     (tmp_path / "out" / "report.html").write_text("x")
     assert list(expand([tmp_path], exclude=tmp_path / "out")) == [tmp_path / "r.txt"]
+
+
+def test_the_files_own_title_html_title_or_a_file_name_that_reads_as_one(tmp_path):
+    html = tmp_path / "page.html"
+    html.write_text("<html><head><title>某区2024年政府工作报告_某区人民政府</title></head><body><p>全年新增就业1200人。</p>"
+                    "</body></html>", encoding="utf-8")
+    assert read(html).title == "某区2024年政府工作报告_某区人民政府"
+    named = tmp_path / "某镇2023年安全生产工作总结.txt"
+    named.write_text("全年开展检查12次。", encoding="utf-8")
+    assert read(named).title == "某镇2023年安全生产工作总结"
+    coded = tmp_path / "000_4b54a07587a75276.txt"
+    coded.write_text("全年开展检查12次。", encoding="utf-8")
+    assert read(coded).title == ""
