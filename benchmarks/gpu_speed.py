@@ -38,7 +38,7 @@ from benchmarks.plain_pipeline import plain_pipeline  # noqa: E402
 from inference.tagger import Tagger  # noqa: E402
 from labels.schema import TASKS, load_schema  # noqa: E402
 from training.config import Config  # noqa: E402
-from training.data import encode, model_texts  # noqa: E402
+from training.data import encode, model_contexts, model_texts  # noqa: E402
 from training.model import GovTagModel  # noqa: E402
 
 
@@ -118,8 +118,8 @@ def main() -> None:
         tagger.logits(units[:2 * batch_size])  # warm-up
         labels, seconds, memory = timed(lambda: tagger_labels(tagger, units, per_document), device)
         rows.append((label, len(units), seconds, memory, sum(a == b for a, b in zip(labels, ref)) / len(ref)))
-    _, seconds, _ = timed(lambda: encode(tokenizer, model_texts(units, cfg.model), [u.get("section") or "" for u in units],
-                                         cfg.model.max_length, cfg.model.section_chars), "cpu")
+    _, seconds, _ = timed(lambda: encode(tokenizer, model_texts(units, cfg.model), model_contexts(units, cfg.model),
+                                         cfg.model.max_length), "cpu")
     tokenizing = len(units) / seconds
     base = rows[0][1] / rows[0][2]
     print(f"\ndevice: {name}, torch {torch.__version__}, default-shaped model (random weights), "

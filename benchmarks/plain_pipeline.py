@@ -11,28 +11,34 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 from transformers import Pipeline
 
+from inference.document_step import apply
+
 from labels.schema import TASKS
 from training.baseline import Baseline
+from training.calibration import softmax
 from training.config import Config
-from training.data import encode, model_texts
+from training.data import encode, model_contexts, model_texts
 from training.model import GovTagModel
 
 
 def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cpu", schema=None,
-                   tfidf: Baseline | None = None) -> Callable[[list[dict]], list]:
+                   tfidf: Baseline | None = None, temperature: dict | None = None,
+                   document_step: dict | None = None) -> Callable[[list[dict]], list]:
     """A function units → [(domain index, type index)], running a `transformers.Pipeline` once per unit on the
-    text the model reads (a heading with the start of the next unit: `model_texts`)."""
+    text the model reads (a heading with the start of the next unit: `model_texts`); with `document_step`, the
+    units' scores (calibrated by `temperature`) are then smoothed within each document."""
 
     class GovTagPipeline(Pipeline):
         def _sanitize_parameters(self, **kwargs):
             return {}, {}, {}
 
         def preprocess(self, unit: dict):
-            enc = encode(self.tokenizer, [unit["model_text"]], [unit.get("section") or ""], cfg.model.max_length,
-                         cfg.model.section_chars, cfg.model.separate_context)
+            enc = encode(self.tokenizer, [unit["model_text"]], [unit["model_context"]], cfg.model.max_length,
+                         cfg.model.separate_context)
             return {"unit": unit, **{k: torch.tensor(v) for k, v in enc.items()}}
 
         def _forward(self, inputs):
@@ -42,8 +48,17 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
             logits = {t: outputs[f"{t}_logits"].float().numpy() for t in TASKS}
             if tfidf:
                 logits = tfidf.blend(logits, tfidf.probabilities([outputs["unit"]], schema))
-            return tuple(int(logits[t][0].argmax()) for t in TASKS)
+            return logits
 
     model.eval().to(device)
     pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=torch.device(device))
-    return lambda units: [pipe({**u, "model_text": text}) for u, text in zip(units, model_texts(units, cfg.model))]
+
+    def labels(units: list[dict]) -> list[tuple[int, int]]:
+        rows = [pipe({**u, "model_text": text, "model_context": context}) for u, text, context
+                in zip(units, model_texts(units, cfg.model), model_contexts(units, cfg.model))]
+        probs = {t: softmax(np.concatenate([r[t] for r in rows]), (temperature or {}).get(t, 1.0)) for t in TASKS}
+        if document_step:
+            probs = apply(probs, units, document_step)
+        return list(zip(*(probs[t].argmax(1).tolist() for t in TASKS)))
+
+    return labels

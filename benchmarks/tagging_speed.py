@@ -64,12 +64,12 @@ def peak_rss_mb() -> float:
 
 def seed_corpus(repeat: int) -> list[dict]:
     from inference.read import Document, expand, read_all
-    from inference.segment import segment
+    from inference.segment import document_units
 
     units = []
     for doc in read_all(list(expand([REPO / "examples"]))):
         assert isinstance(doc, Document), doc
-        units += segment(doc.text, doc.doc_id)
+        units += document_units(doc)
     return units * repeat
 
 
@@ -87,11 +87,15 @@ def pipeline_predictor(model_dir: str):
     """(a): the plain pipeline, called one unit at a time."""
     from benchmarks.plain_pipeline import plain_pipeline
     from labels.schema import TASKS
-    from training.bundle import load_bundle, load_tfidf
+    from training.bundle import load_bundle, load_document_step, load_tfidf, read_json
 
     model, tokenizer, cfg, schema = load_bundle(model_dir)
-    pipe = plain_pipeline(model, tokenizer, cfg, schema=schema, tfidf=load_tfidf(model_dir, cfg))
-    return lambda units: [[schema.labels(t)[i] for t, i in zip(TASKS, labels)] for labels in pipe(units)]
+    pipe = plain_pipeline(model, tokenizer, cfg, schema=schema, tfidf=load_tfidf(model_dir, cfg),
+                          temperature=read_json(model_dir, "calibration.json"),
+                          document_step=load_document_step(model_dir))
+    documents = lambda units: (list(doc) for _, doc in itertools.groupby(units, key=lambda u: u["doc_id"]))  # noqa: E731
+    return lambda units: [[schema.labels(t)[i] for t, i in zip(TASKS, labels)]
+                          for doc in documents(units) for labels in pipe(doc)]
 
 
 def worker(args) -> None:
@@ -100,7 +104,7 @@ def worker(args) -> None:
 
     from inference.tagger import Tagger
     from labels.schema import load_schema
-    from training.data import read_units, resection
+    from training.data import read_units, contextualize
 
     torch.set_num_threads(args.threads)
     units = [json.loads(line) for line in Path(args.units).read_text(encoding="utf-8").splitlines()]
@@ -119,7 +123,7 @@ def worker(args) -> None:
         result["pred"], result["seconds"] = best_of(args.rounds, predict, units)
         result["workers"], result["threads"] = tagger.workers, tagger.threads
         result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
-        gold = resection(read_units(args.data, load_schema()))
+        gold = contextualize(read_units(args.data, load_schema()))
         result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold],
                           "pred": predict(gold)}
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")

@@ -36,7 +36,7 @@ def segment(
 
     from .atomic import atomic_write
     from .read import ReadError, expand, read_all
-    from .segment import segment as split_units
+    from .segment import document_units
 
     if output.is_dir():
         fail(f"{output}: is a directory; -o/--output is the units JSONL file to write")
@@ -58,7 +58,7 @@ def segment(
                 n_failed += 1
                 err.print(f"error: {doc}", style="red", markup=False, soft_wrap=True)
                 continue
-            units = split_units(doc.text, doc.doc_id, limit, doc.headings)
+            units = document_units(doc, limit)
             f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in units)
             n_read, n_units = n_read + 1, n_units + len(units)
             if doc.dropped:

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from .atomic import atomic_write
 from .outputs import WRITERS, summary_columns, summary_row, write_csv, write_jsonl
 from .read import ReadError, expand, read_all
-from .segment import segment
+from .segment import document_units
 from .tagger import Tagger
 
 PARTS = ".parts"
@@ -115,10 +115,7 @@ def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, sum
                 if progress:
                     progress.advance(task)
                 continue
-            units = segment(doc.text, doc.doc_id, seg.max_unit_chars, doc.headings)
-            for u in units:
-                u["file"] = str(doc.path)
-            yield part, units
+            yield part, document_units(doc, seg.max_unit_chars)
 
     def tag(document: tuple[Path, list[dict]]) -> None:
         part, units = document

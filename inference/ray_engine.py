@@ -26,7 +26,7 @@ import numpy as np
 from .outputs import WRITERS, write_jsonl, write_parquet
 from .pipeline import RunSummary, content_key, prepare_parts, read_parts, write_all
 from .read import ReadError, doc_ids, expand, read
-from .segment import segment
+from .segment import document_units
 from .tagger import Tagger
 
 PARQUET_DIR = "units_parquet"
@@ -55,9 +55,9 @@ def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int,
     out.update(key=content_key(doc.doc_id, doc.text), dropped=len(doc.dropped))
     if resume and (Path(parts) / f"{out['key']}.jsonl").exists():
         return {**out, "resumed": True}
-    units = segment(doc.text, doc.doc_id, max_unit_chars, doc.headings)
+    units = document_units(doc, max_unit_chars)
     for u in units:
-        u["file"] = row["path"]
+        u["file"] = row["path"]  # as the plain engine reports it (the worker reads the absolute path)
     return {**out, "units": json.dumps(units, ensure_ascii=False)}
 
 

@@ -2,8 +2,11 @@
 
 A paragraph is a line. Sentences end after 。！？!? (plus any closing quotes and brackets that
 follow), never inside a matched pair of quotes or 《》. A paragraph that starts with a numbering
-marker (一、 / (一) / 1. / (1) / ①) opens a part: its first sentence is a heading. 一是/二是… lead
-sentences are ordinary units but enter the section path of the units that follow them.
+marker (一、 / (一) / 1. / (1) / ①) opens a part: its first sentence is a heading. Lead lines —
+一是/二是… sentences, a short line ending in a colon ("安全生产方面:", "党建工作:") or naming an
+aspect ("民生方面。") — are ordinary units but enter the section path of the units that follow them.
+Each unit also carries its document's title: the first title-like line near the top, or the file's
+title when the text has none.
 """
 from __future__ import annotations
 
@@ -28,6 +31,16 @@ _LEVELS = (  # (level, marker at paragraph start)
 )
 _FIRST = {"一", "1", "①"}
 _LEAD = re.compile(r"[一二三四五六七八九十]{1,3}是")
+# a short line that ends in a colon and leads the sentences under it, but not a salutation ("各位代表:") or a
+# transition ("现将有关情况报告如下:")
+_LEAD_LINE = re.compile(r"[^,，。;；!?！？]{2,20}[:：]|[^,，。;；:：]{2,14}方面[。.]?")
+_NOT_LEAD = re.compile(r"如下|以下|各位|同志|代表|委员|常委会|[党市县区镇乡街]委[:：]$|领导|记者|[问答][:：]$|主持人")
+_TITLE_END = "。！？!?:：;；,，"
+# a title-like line naming a kind of document or event is taken before a line that only looks like a title
+_DOCUMENT_WORD = re.compile(r"报告|总结|计划|要点|思路|打算|安排|通报|讲话|致辞|发言|会议|会上|召开|开幕|闭幕|调研|督查|"
+                            r"曝光|暗访|解读|说明|答记者问|访谈|专访|方案|意见|办法|述职|述廉|公开|年报|纪要|部署")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+TITLE_SEARCH = 6  # a document's title is among its first units
 _END = "。！？!?"
 _PAIRS = {"“": "”", "‘": "’", "《": "》", "「": "」", "『": "』"}
 _QUOTE = re.compile(f"[{''.join(_PAIRS)}{''.join(_PAIRS.values())}]")
@@ -99,9 +112,29 @@ def split_long(sentence: str, limit: int) -> list[str]:
     return [sentence[i:i + limit] for i in range(0, len(sentence), limit)]
 
 
+def is_lead(text: str) -> bool:
+    """A lead line: it enters the section path of the units after it (the 一是… of a part, "XX方面:")."""
+    return bool(_LEAD.match(text)) or bool(_LEAD_LINE.fullmatch(text)) and not _NOT_LEAD.search(text)
+
+
+def _title_like(text: str) -> bool:
+    return (4 <= len(text) <= TITLE_CHARS and text[-1] not in _TITLE_END and marker(text) is None
+            and not is_lead(text) and not text.startswith(("—", "-")) and not re.search("[:：>»›]", text)
+            and len(_CJK.findall(text)) >= 4)
+
+
+def document_title(units: Iterable[tuple[str, bool]], fallback: str = "") -> str:
+    """The title of one document from its (text, heading) units in order: the first title-like line among its
+    first units that names a kind of document or event, else the first title-like line of 8 characters or
+    more, else `fallback` (the file's own title)."""
+    candidates = [text for text, heading in list(units)[:TITLE_SEARCH] if not heading and _title_like(text)]
+    named = [t for t in candidates if _DOCUMENT_WORD.search(t)] + [t for t in candidates if len(t) >= 8]
+    return named[0] if named else fallback
+
+
 def _is_title(para: str, sentences: list[str]) -> bool:
     return (len(sentences) == 1 and len(para) <= TITLE_CHARS and para[-1] not in _END + ":："
-            and marker(para) is None and not _LEAD.match(para))
+            and marker(para) is None and not is_lead(para))
 
 
 def _reports(paras: list[str], sentences: list[list[str]]) -> list[int]:
@@ -153,15 +186,15 @@ def assign_sections(units: Iterable[tuple[str, bool]]) -> list[str]:
     """The section path of each (text, heading) unit of one document, in order.
 
     A heading is placed by its numbering marker (an unmarked heading counts as top level) and
-    closes every open part of the same or a deeper level; a 一是/二是… lead closes the previous
-    lead. A unit's own section never contains itself.
+    closes every open part of the same or a deeper level; a lead line closes the previous lead. A unit's own
+    section never contains itself.
     """
     stack: list[tuple[int, str]] = []
     sections = []
     for text, heading in units:
         if heading:
             level, label = (marker(text) or (0, False))[0], text
-        elif _LEAD.match(text):
+        elif is_lead(text):
             level, label = LEAD_LEVEL, lead_label(text)
         else:
             level = None
@@ -175,9 +208,10 @@ def assign_sections(units: Iterable[tuple[str, bool]]) -> list[str]:
 
 
 def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit_chars,
-            headings: Iterable[str] = ()) -> list[dict]:
+            headings: Iterable[str] = (), title: str = "") -> list[dict]:
     """Unit records for the text of one file; a file holding several reports gets doc_id, doc_id#2, …
-    `headings`: lines the file itself marks as headings (a .docx heading style), numbered or not."""
+    `headings`: lines the file itself marks as headings (a .docx heading style), numbered or not; `title`: the
+    file's own title (an HTML <title>, a .docx title property), for a report whose text has none."""
     headings = set(headings)
     paras = [p for p in (line.strip() for line in text.splitlines()) if p]
     sentences = [split_sentences(p) for p in paras]
@@ -186,10 +220,21 @@ def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit
     for r, (a, b) in enumerate(zip(starts, starts[1:] + [len(paras)])):
         units = list(_units(paras[a:b], sentences[a:b], max_unit_chars, headings))
         sections = assign_sections((u.text, u.heading) for u in units)
+        report_title = document_title(((u.text, u.heading) for u in units), title)
         rid = doc_id if r == 0 else f"{doc_id}#{r + 1}"
         for seq, (u, section) in enumerate(zip(units, sections)):
-            rec = {"doc_id": rid, "seq": seq, "text": u.text, "heading": u.heading, "section": section}
+            rec = {"doc_id": rid, "seq": seq, "text": u.text, "heading": u.heading, "section": section,
+                   "title": report_title}
             if u.split:
                 rec["split"] = True
             records.append(rec)
     return records
+
+
+def document_units(doc, max_unit_chars: int = SegmentConfig.max_unit_chars) -> list[dict]:
+    """The units of one read file (a `read.Document`), as every command gets them: segmented, with the file's
+    path."""
+    units = segment(doc.text, doc.doc_id, max_unit_chars, doc.headings, doc.title)
+    for u in units:
+        u["file"] = str(doc.path)
+    return units

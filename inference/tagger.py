@@ -14,9 +14,11 @@ import torch
 from transformers import AutoTokenizer
 
 from labels.schema import TASKS
-from training.bundle import check_bundle, load_bundle, load_tfidf, read_json
+from training.bundle import check_bundle, load_bundle, load_document_step, load_tfidf, read_json
 from training.calibration import softmax
-from training.data import CONTEXT, encode, model_texts
+from training.data import CONTEXT, encode, model_contexts, model_texts
+
+from . import document_step
 
 T, R = TypeVar("T"), TypeVar("R")
 _document_worker = threading.local()  # .active: this thread tags one document of `map_documents`
@@ -46,15 +48,17 @@ def cut_batches(lengths: np.ndarray, max_units: int, call_tokens: int) -> list[t
 class Tagger:
     """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead.
     `map_documents` tags `workers` documents at a time, each on threads // workers of the cores.
-    `tfidf` (a fitted `Baseline` with its blend weights): the model's TF-IDF part, blended into the scores."""
+    `tfidf` (a fitted `Baseline` with its blend weights): the model's TF-IDF part, blended into the scores;
+    `document_step` (task → `Smoothing`): the scores of unsure units smoothed with their neighbours'."""
 
     def __init__(self, model, tokenizer, cfg, schema, temperature: dict | None = None,
                  batch_size: int | None = None, backend: str | None = None, device: str | None = None,
                  model_dir: str | Path | None = None, threads: int = 0, workers: int | None = None,
-                 tfidf=None):
+                 tfidf=None, document_step: dict | None = None):
         from .onnx_export import physical_cores
 
         self.model, self.tokenizer, self.cfg, self.schema, self.tfidf = model, tokenizer, cfg, schema, tfidf
+        self.document_step = document_step or {}
         self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
         self.backend = backend or cfg.tag.backend
@@ -94,7 +98,7 @@ class Tagger:
             cfg.tag.onnx_recheck_margin = recheck_margin
         temperature = read_json(model_dir, "calibration.json")
         return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, threads=threads,
-                   tfidf=load_tfidf(model_dir, cfg), **kwargs)
+                   tfidf=load_tfidf(model_dir, cfg), document_step=load_document_step(model_dir), **kwargs)
 
     def map_documents(self, tag: Callable[[T], R], documents: Iterable[T]) -> Iterator[R]:
         """tag(document) for each document, in order, `workers` of them at a time: on two cores two
@@ -173,12 +177,11 @@ class Tagger:
         back = np.argsort(np.concatenate(order))
         return (np.concatenate(parts) if self.backend == "onnx" else torch.cat(parts))[back]
 
-    def features(self, texts: list[str], sections: list[str], exact: bool = False) -> tuple:
-        """What the heads read: the pooled (text, heading path) pair; or, with a separate context, the
-        text's vector and its heading path's, each distinct heading path encoded once."""
+    def features(self, texts: list[str], contexts: list[str], exact: bool = False) -> tuple:
+        """What the heads read: the pooled (text, context) pair; or, with a separate context, the text's vector
+        and its context's (title and heading path), each distinct context encoded once."""
         with self._tokenizing:
-            enc = encode(self.tokenizer, texts, sections, self.cfg.model.max_length, self.cfg.model.section_chars,
-                         self.cfg.model.separate_context)
+            enc = encode(self.tokenizer, texts, contexts, self.cfg.model.max_length, self.cfg.model.separate_context)
         own = self.vectors({k: v for k, v in enc.items() if not k.startswith(CONTEXT)}, exact)
         if CONTEXT + "input_ids" not in enc:
             return own, None
@@ -195,19 +198,19 @@ class Tagger:
         probabilities if the model has one (training/blend.py)."""
         if not units:
             return {t: np.zeros((0, len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
-        texts, sections = model_texts(units, self.cfg.model), [u.get("section") or "" for u in units]
+        texts, contexts = model_texts(units, self.cfg.model), model_contexts(units, self.cfg.model)
         tfidf = self.tfidf.probabilities(units, self.schema) if self.tfidf else None
         with torch.inference_mode(), self.autocast():
-            own, context = self.features(texts, sections)
+            own, context = self.features(texts, contexts)
             if self.backend == "onnx":
-                return self.recheck(texts, sections, self.blended(self.session.heads(own, context), tfidf), tfidf)
+                return self.recheck(texts, contexts, self.blended(self.session.heads(own, context), tfidf), tfidf)
             result = self.model.classify(own, context)
             return self.blended({t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}, tfidf)
 
     def blended(self, logits: dict[str, np.ndarray], tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         return self.tfidf.blend(logits, tfidf) if tfidf is not None else logits
 
-    def recheck(self, texts: list[str], sections: list[str], logits: dict[str, np.ndarray],
+    def recheck(self, texts: list[str], contexts: list[str], logits: dict[str, np.ndarray],
                 tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         """int8 ONNX scores with the near ties (top two scores of a task closer than
         tag.onnx_recheck_margin) replaced by the fp32 encoder's: int8 flips 1-2 % of the default model's
@@ -222,15 +225,17 @@ class Tagger:
         redo = np.flatnonzero(close)
         if len(redo):
             exact = self.blended(self.session.heads(*self.features([texts[i] for i in redo],
-                                                                    [sections[i] for i in redo], exact=True)),
+                                                                    [contexts[i] for i in redo], exact=True)),
                                  None if tfidf is None else {t: p[redo] for t, p in tfidf.items()})
             for t in TASKS:
                 logits[t][redo] = exact[t]
         return logits
 
     def probabilities(self, units: list[dict]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities, with the document step (`document_step.apply`) if the model has one."""
         logits = self.logits(units)
-        return {t: softmax(logits[t], self.temperature.get(t, 1.0)) for t in TASKS}
+        probs = {t: softmax(logits[t], self.temperature.get(t, 1.0)) for t in TASKS}
+        return document_step.apply(probs, units, self.document_step) if self.document_step else probs
 
     def predict(self, units: list[dict], with_probs: bool = False) -> list[dict]:
         """Copies of the units with labels, scores and (optionally) full probabilities added."""

@@ -31,13 +31,15 @@ def tiny_model(tmp_path_factory, tiny_config):
 
 @pytest.fixture(scope="session")
 def tiny_separate_model(tmp_path_factory, tiny_config):
-    """The tiny model shaped like the default: each heading path read apart from the unit's text
-    (`model.context: separate`), and a TF-IDF model blended into its scores (`model.tfidf_blend`)."""
+    """The tiny model shaped like the default: its title and heading path read apart from the unit's text
+    (`model.context: separate`, `model.title_chars`), a TF-IDF model blended into its scores
+    (`model.tfidf_blend`) and a document step fitted on dev (`model.document_step`)."""
     from training.train import train
 
     cfg = copy.deepcopy(tiny_config)
-    cfg.model.context = "separate"
-    cfg.model.tfidf_blend = True
+    cfg.model.context, cfg.model.title_chars = "separate", 16
+    cfg.model.tfidf_blend = cfg.model.document_step = True
+    cfg.train.context_gradients = False
     out = tmp_path_factory.mktemp("models") / "tiny-separate"
     train(cfg, out)
     return out

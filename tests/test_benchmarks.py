@@ -8,17 +8,22 @@ import pytest
 from benchmarks.plain_pipeline import plain_pipeline
 from inference.tagger import Tagger
 from labels.schema import TASKS
-from training.bundle import load_bundle, load_tfidf
+from inference.document_step import Smoothing
+from training.bundle import load_bundle, load_tfidf, read_json
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize("fixture", ["tiny_model", "tiny_separate_model"])
-def test_plain_pipeline_gives_the_taggers_labels(fixture, seed_units, request):
+@pytest.mark.parametrize("fixture, step", [("tiny_model", {}), ("tiny_separate_model", {}),
+                                           ("tiny_separate_model", {"domain": Smoothing(2, 0.5, 1.01)})])
+def test_plain_pipeline_gives_the_taggers_labels(fixture, step, seed_units, request):
     model_dir = request.getfixturevalue(fixture)
     model, tokenizer, cfg, schema = load_bundle(model_dir)
-    pipe = plain_pipeline(model, tokenizer, cfg, schema=schema, tfidf=load_tfidf(model_dir, cfg))
+    pipe = plain_pipeline(model, tokenizer, cfg, schema=schema, tfidf=load_tfidf(model_dir, cfg),
+                          temperature=read_json(model_dir, "calibration.json"), document_step=step)
     units = seed_units[:60]
-    expected = [tuple(schema.labels(t).index(r[t]) for t in TASKS) for r in Tagger.load(model_dir).predict(units)]
+    tagger = Tagger.load(model_dir)
+    tagger.document_step = step
+    expected = [tuple(schema.labels(t).index(r[t]) for t in TASKS) for r in tagger.predict(units)]
     assert pipe(units) == expected
 
 

@@ -24,7 +24,7 @@ def test_segment_the_seed_reports(tmp_path):
     units = _units(out)
     assert len(units) == 434
     assert len({u["doc_id"] for u in units}) == 5
-    assert set(units[0]) == {"doc_id", "seq", "text", "heading", "section"}
+    assert set(units[0]) == {"doc_id", "seq", "text", "heading", "section", "title", "file"}
     for name, value in (("files read", 5), ("files failed", 0), ("units", 434), ("boilerplate lines dropped", 5)):
         assert any(name in line and f" {value} " in line for line in result.stdout.splitlines()), name
     assert "004_493d2021802c45e4.txt: 5 boilerplate line(s) dropped, first: ............试读结束" in result.stdout

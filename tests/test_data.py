@@ -1,13 +1,16 @@
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from inference.normalize import model_form
 from labels.schema import load_schema
 from training.config import ModelConfig, load_config
-from training.data import (Collator, DataError, drop_context, encode, hashed_split, load_labeled, load_splits, model_texts, read_units,
-                           split_units, update_splits)
+from training.data import (Collator, DataError, contextualize, drop_context, encode, hashed_split, load_labeled,
+                           load_splits, model_contexts, model_texts, read_units, split_units, update_splits)
 
+REPO = Path(__file__).resolve().parent.parent
 SCHEMA = load_schema()
 CFG = load_config()
 
@@ -92,11 +95,13 @@ def test_malformed_lines_are_reported_with_file_and_line(tmp_path, line, message
 
 
 def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
-    units = [{"doc_id": "d", "seq": i, "text": f"句{i}", "section": "一、工作成效", "domain": "经济", "type": "achievement"}
-             for i in range(1000)]
+    units = [{"doc_id": "d", "seq": i, "text": f"句{i}", "section": "一、工作成效", "title": "某镇工作总结",
+              "domain": "经济", "type": "achievement"} for i in range(1000)]
     dropped = drop_context(units, 0.3, seed=7)
     blank = [u for u in dropped if u["section"] == ""]
     assert 250 < len(blank) < 350
+    untitled = [u for u in dropped if u["title"] == ""]
+    assert 250 < len(untitled) < 350 and 50 < sum(u["section"] == u["title"] == "" for u in dropped) < 150  # apart
     assert dropped == drop_context(units, 0.3, seed=7)
     assert all(u["section"] == "一、工作成效" for u in units)  # the input is not changed
     assert [(u["text"], u["domain"], u["type"]) for u in dropped] == [(u["text"], u["domain"], u["type"]) for u in units]
@@ -110,9 +115,9 @@ def test_headings_and_short_units_are_read_with_the_start_of_the_next_unit():
              {"doc_id": "b", "seq": 0, "text": "居民层面"},
              {"doc_id": "a", "seq": 3, "text": "（二）强化执法"}]  # a heading with nothing after it
     texts = model_texts(units, ModelConfig(lookahead_chars=6, short_unit_chars=4))
-    assert texts == ["一、主要工作 → 社区层面", "社区层面 → 开展燃气安全", "开展燃气安全检查120次，整改隐患45处。",
-                     "居民层面", "（二）强化执法"]
-    assert model_texts(units, ModelConfig(lookahead_chars=0)) == [u["text"] for u in units]
+    assert texts == ["一、主要工作 → 社区层面", "社区层面 → 开展燃气安全", "开展燃气安全检查120次,整改隐患45处。",
+                     "居民层面", "(二)强化执法"]  # in model_form: full-width punctuation folded
+    assert model_texts(units, ModelConfig(lookahead_chars=0)) == [model_form(u["text"]) for u in units]
     assert model_texts([{"text": "短句"}], ModelConfig(lookahead_chars=6)) == ["短句"]  # no document order known
 
 
@@ -121,8 +126,8 @@ def test_a_separate_context_is_encoded_and_padded_apart_from_the_text(tiny_confi
 
     _, tokenizer = load_backbone(tiny_config.backbone)
     texts, sections = ["加强党建工作", "完成改造"], ["一、主要成效 > （一）党的建设", ""]
-    pair = encode(tokenizer, texts, sections, 64, 24)
-    apart = encode(tokenizer, texts, sections, 64, 24, separate=True)
+    pair = encode(tokenizer, texts, sections, 64)
+    apart = encode(tokenizer, texts, sections, 64, separate=True)
     assert apart["input_ids"] == tokenizer(texts)["input_ids"]
     assert apart["context_input_ids"] == tokenizer([sections[0], ""])["input_ids"]
     assert pair["input_ids"][0] == tokenizer(texts[0], sections[0])["input_ids"]
@@ -153,3 +158,26 @@ def test_data_split_and_stats_commands_take_data_and_splits(tmp_path):
     assert load_splits(splits) == {"x1": hashed_split("x1"), "x2": hashed_split("x2")}
     result = CliRunner().invoke(app, ["data", "stats", *args])
     assert result.exit_code == 0 and "| unknown | 2 | 2 |" in result.output and "not in the splits" not in result.output
+
+
+def test_the_model_reads_the_title_and_the_heading_path_in_model_form():
+    units = [{"text": "全年检查12次。", "section": "一、主要工作 > 安全生产方面:", "title": "某鎮2023年工作總結"},
+             {"text": "新增就业。", "section": "", "title": "某镇2023年工作总结"}, {"text": "无。", "section": "一、主要工作"}]
+    model = ModelConfig(title_chars=7, section_chars=48)
+    assert model_contexts(units, model) == ["某镇2023年 > 一、主要工作 > 安全生产方面:", "某镇2023年", "一、主要工作"]
+    assert model_contexts(units, ModelConfig(title_chars=0)) == ["一、主要工作 > 安全生产方面:", "", "一、主要工作"]
+
+
+def test_labeled_documents_get_their_title_and_lead_lines_as_when_tagging():
+    from inference.segment import segment
+
+    text = "某镇2023年安全生产工作总结\n一、主要工作\n消防方面:\n开展检查12次。"
+    units = segment(text, "d")
+    gold = [{k: u[k] for k in ("doc_id", "seq", "text", "heading")} for u in units]
+    assert contextualize(gold) == [{**g, "section": u["section"], "title": u["title"]} for g, u in zip(gold, units)]
+    assert units[3]["section"] == "一、主要工作 > 消防方面:" and units[3]["title"] == "某镇2023年安全生产工作总结"
+
+
+def test_every_labeled_document_carries_a_genre():
+    units = load_labeled(REPO / "labels" / "data", load_schema())
+    assert not [u["doc_id"] for u in units if not u.get("genre")]

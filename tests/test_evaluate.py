@@ -60,9 +60,9 @@ def test_evaluate_on_a_split_of_the_models_own_data(tiny_model, seed_units):
 
 def test_a_blended_model_is_compared_with_its_own_tfidf_part(tiny_separate_model):
     from inference.tagger import Tagger
-    from training.data import read_units, resection
+    from training.data import read_units, contextualize
 
-    units = resection(read_units(SEEDS))  # as evaluate reads them
+    units = contextualize(read_units(SEEDS))  # as evaluate reads them
     result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_separate_model), "--data", str(SEEDS), "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
@@ -74,3 +74,27 @@ def test_a_blended_model_is_compared_with_its_own_tfidf_part(tiny_separate_model
         assert abs(out["baseline"][task]["accuracy"] - accuracy) < 1e-4
     text = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_separate_model), "--data", str(SEEDS)]).output
     assert "blends that baseline into its scores" in text and "what the encoder adds" in text
+
+
+def test_scores_by_genre_and_by_heading_path(tiny_model, tmp_path, seed_units):
+    genres = tmp_path / "genres.yaml"
+    genres.write_text("004_493d2021802c45e4: 范文页面\n002_ba0235b38cfe95e8: 网页摘录\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--json",
+                                      "--genres", str(genres)])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert {g: m["documents"] for g, m in out["by_genre"].items()} == {"工作总结": 2, "工作报告": 1, "网页摘录": 1,
+                                                                       "范文页面": 1}
+    paths = out["by_heading_path"]
+    assert set(paths) == {"with heading path", "without heading path"}
+    assert sum(m["n"] for m in paths.values()) == sum(m["n"] for m in out["by_genre"].values()) == 434
+    for m in [*paths.values(), *out["by_genre"].values()]:
+        for task in ("domain", "type"):
+            low, high = m[task]["macro_f1_ci"]
+            assert 0 <= low <= m[task]["macro_f1"] <= high <= 1
+    table = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--no-baseline"]).output
+    assert "by genre" in table and "by heading path" in table and "工作报告" in table
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- a list\n", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--genres", str(bad)])
+    assert refused.exit_code == 2 and "bad.yaml" in refused.output

@@ -200,7 +200,7 @@ def test_damaged_files_are_a_model_dir_error_naming_the_file(tiny_model, tmp_pat
 
 
 def test_a_separate_context_model_encodes_each_heading_path_once(tiny_separate_model, seed_units, monkeypatch):
-    from training.data import Collator, context, encode, model_texts
+    from training.data import Collator, encode, model_contexts, model_texts
 
     tagger = Tagger.load(tiny_separate_model)
     tagger.tfidf = None  # the encoder's logits alone
@@ -210,10 +210,20 @@ def test_a_separate_context_model_encodes_each_heading_path_once(tiny_separate_m
     monkeypatch.setattr(tagger.model, "embed", lambda input_ids, *args, **kwargs:
                         rows.append(len(input_ids)) or embed(input_ids, *args, **kwargs))
     logits = tagger.logits(units)
-    assert sum(rows) == len(units) + len({context(u["section"], cfg.model.section_chars) for u in units})
-    enc = encode(tagger.tokenizer, model_texts(units, cfg.model), [u["section"] for u in units], cfg.model.max_length,
-                 cfg.model.section_chars, separate=True)
+    assert sum(rows) == len(units) + len(set(model_contexts(units, cfg.model)))
+    enc = encode(tagger.tokenizer, model_texts(units, cfg.model), model_contexts(units, cfg.model),
+                 cfg.model.max_length, separate=True)
     with torch.no_grad():  # every unit with its own heading path, as in training
         direct = tagger.model(**Collator(tagger.tokenizer)([{k: v[i] for k, v in enc.items()} for i in range(60)]))
     for task in ("domain", "type"):
         assert torch.allclose(torch.from_numpy(logits[task]), direct[f"{task}_logits"], atol=1e-5)
+
+
+@pytest.mark.parametrize("content, message", [("{", "not a valid JSON file"),
+                                              ('{"domain": {"windw": 1}}', "not a document step file")])
+def test_a_damaged_document_step_file_is_a_model_dir_error(tiny_model, tmp_path, content, message):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    (broken / "document_step.json").write_text(content, encoding="utf-8")
+    with pytest.raises(ModelDirError, match=f"document_step.json: {message}"):
+        Tagger.load(broken)

@@ -171,3 +171,17 @@ def test_resume_with_the_onnx_backend_notices_a_new_export(tiny_model, tmp_path)
     export_onnx(model)  # an int8 file now, which --backend onnx runs instead of the fp32 one
     with pytest.raises(ValueError, match="the earlier run there used other weights"):
         tag_paths([report], Tagger.load(model, backend="onnx"), tmp_path / "out", formats=("jsonl",), resume=True)
+
+
+def test_a_documents_tags_do_not_depend_on_the_other_files_in_the_run(tiny_separate_model, tmp_path):
+    from inference.document_step import Smoothing
+
+    tagger = Tagger.load(tiny_separate_model)
+    tagger.document_step = {"domain": Smoothing(2, 0.5, 1.01), "type": Smoothing(1, 0.5, 1.01)}  # every unit
+    one = REPO / "examples" / "002_ba0235b38cfe95e8.txt"
+    tag_paths([one], tagger, tmp_path / "alone", formats=("jsonl",))
+    tag_paths([REPO / "examples"], tagger, tmp_path / "together", formats=("jsonl",))
+    read = lambda d: [json.loads(line) for line in (d / "units.jsonl").read_text(encoding="utf-8").splitlines()]  # noqa: E731
+    alone = read(tmp_path / "alone")
+    together = [u for u in read(tmp_path / "together") if u["doc_id"] == one.stem]
+    assert alone == together and len(alone) > 50

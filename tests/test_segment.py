@@ -218,3 +218,45 @@ def test_lines_the_file_marks_as_headings_are_headings():
     units = segment(text, "d", headings={"工作回顾", "下步打算"})
     assert [(u["heading"], u["section"]) for u in units] == [
         (True, ""), (False, "工作回顾"), (True, ""), (False, "下步打算")]
+
+
+@pytest.mark.parametrize("line, lead", [
+    ("安全生产方面:", True), ("党建工作:", True), ("民生方面。", True), ("二是党建方面。", True),
+    ("各位代表:", False), ("现将有关情况报告如下:", False), ("县人大常委会:", False), ("记者:", False),
+    ("重点抓好以下六个方面工作:", False), ("开展检查12次。", False), ("实现上述目标,要把握好以下几点:", False),
+])
+def test_lead_lines(line, lead):
+    from inference.segment import is_lead
+
+    assert is_lead(line) is lead
+
+
+def test_a_lead_line_enters_the_section_path_of_the_run_it_opens():
+    units = [("一、主要工作", True), ("安全生产方面:", False), ("开展检查12次。", False), ("整改隐患45处。", False),
+             ("民生方面:", False), ("新增就业300人。", False), ("各位代表:", False), ("二、下步打算", True), ("继续。", False)]
+    sections = assign_sections(units)
+    assert sections[2] == sections[3] == f"一、主要工作{SECTION_SEP}安全生产方面:"
+    assert sections[5] == f"一、主要工作{SECTION_SEP}民生方面:"  # a lead closes the lead before it
+    assert sections[7] == "" and sections[8] == "二、下步打算"
+
+
+def test_each_report_carries_its_title():
+    text = "\n".join(["来源:某县人民政府 发布时间:2024-01-05", "某镇2023年安全生产工作总结", "一、主要工作", "开展检查12次。",
+                      "二、下步打算", "继续开展检查。", "某街道2023年环境卫生整治工作总结", "一、主要工作", "清运垃圾300吨。"])
+    units = segment(text, "p")
+    titles = {u["doc_id"]: u["title"] for u in units}
+    assert titles == {"p": "某镇2023年安全生产工作总结", "p#2": "某街道2023年环境卫生整治工作总结"}
+
+
+def test_a_title_is_a_title_like_line_near_the_top_or_the_files_title():
+    from inference.segment import document_title
+
+    first = [("首页 > 政务公开 > 工作总结", False), ("舟塘在线", False), ("舟塘市2026年政府工作报告(全文)", False),
+             ("各位代表:", False)]
+    assert document_title(first) == "舟塘市2026年政府工作报告(全文)"  # a line naming a kind of document first
+    news = [("垃圾未清理、电动车乱停这些社区问题多", False), ("记者走访发现,部分小区环境较差。", False)]
+    assert document_title(news) == "垃圾未清理、电动车乱停这些社区问题多"
+    excerpt = [("的关键之年,全区上下要坚定信心。", False), ("一、工作回顾", True), ("完成投资12亿元。", False)]
+    assert document_title(excerpt) == "" and document_title(excerpt, "某区2024年政府工作报告") == "某区2024年政府工作报告"
+    late = [(f"第{i}句话说完了。", False) for i in range(8)] + [("某镇2023年工作总结", False)]
+    assert document_title(late) == ""  # only among the first units

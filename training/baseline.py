@@ -12,6 +12,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from inference.normalize import model_form
 from labels.schema import TASKS, Schema
 
 from .blend import blend
@@ -23,7 +24,7 @@ FEATURES = dict(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
 
 
 def baseline_inputs(units: list[dict], section_chars: int) -> list[str]:
-    return [f"{context(u.get('section') or '', section_chars)} || {u['text']}" for u in units]
+    return [model_form(f"{context(u.get('section') or '', section_chars)} || {u['text']}") for u in units]
 
 
 class Baseline:

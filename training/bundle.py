@@ -24,6 +24,7 @@ from .model import GovTagModel
 WEIGHTS = "model.safetensors"
 REQUIRED = (WEIGHTS, "config.json", "schema.yaml", "train_config.yaml", "calibration.json")
 TFIDF_FILES = ("tfidf.json", "tfidf.safetensors")  # with model.tfidf_blend: training/baseline.py
+DOCUMENT_STEP = "document_step.json"  # with model.document_step: inference/document_step.py
 
 
 class ModelDirError(ValueError):
@@ -126,6 +127,18 @@ def load_tfidf(model_dir: str | Path, cfg: Config):
         return Baseline.load(model_dir)
     except ValueError as e:
         raise ModelDirError(str(e)) from None
+
+
+def load_document_step(model_dir: str | Path) -> dict:
+    """task → `Smoothing` of a model trained with `model.document_step` (an empty dict for older models)."""
+    from inference.document_step import from_dict
+
+    path = Path(model_dir) / DOCUMENT_STEP
+    raw = read_json(model_dir, DOCUMENT_STEP)
+    try:
+        return from_dict(raw)
+    except (TypeError, AttributeError) as e:
+        raise ModelDirError(f"{path}: not a document step file ({e})") from None
 
 
 def read_json(model_dir: str | Path, name: str, default=None):

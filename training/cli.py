@@ -67,13 +67,17 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the TF-IDF baseline."),
     backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
+    genres: Optional[Path] = typer.Option(None, "--genres", help="YAML/JSON map doc_id → genre, for documents "
+                                          "whose units carry no genre (the breakdown by genre)."),
 ) -> None:
-    """Accuracy, macro-F1, per-class scores, calibration and the baseline on a labeled file."""
+    """Accuracy, macro-F1, per-class scores, calibration and the baseline on a labeled file, also by genre and
+    for units with and without a heading path."""
     from training.bundle import ModelDirError
     from training.config import BACKENDS
     from training.data import SPLITS, DataError
     from labels.schema import TASKS
-    from training.evaluate import SCORE_COLUMNS, run_evaluation, score_cells, score_note, summary_json
+    from training.evaluate import (BREAKDOWN_COLUMNS, GROUPINGS, SCORE_COLUMNS, breakdown_rows, read_genres,
+                                   run_evaluation, score_cells, score_note, summary_json)
     from training.registry import resolve
 
     if (data is None) == (split is None):
@@ -83,7 +87,9 @@ def evaluate(
     check_choice("--split", split, SPLITS)
     check_choice("--backend", backend, BACKENDS)
     try:
-        result = run_evaluation(resolve(model), data, report, baseline=baseline, backend=backend, split=split)
+        genre_map = read_genres(genres) if genres else None
+        result = run_evaluation(resolve(model), data, report, baseline=baseline, backend=backend, split=split,
+                                genres=genre_map)
     except (ModelDirError, DataError, FileNotFoundError) as e:  # FileNotFoundError: no ONNX export
         fail(str(e))
     if as_json:
@@ -97,8 +103,16 @@ def evaluate(
         table.add_column(col)
     for task in TASKS:
         table.add_row(*score_cells(result, task))
-    Console().print(table)
+    console = Console()
+    console.print(table)
     typer.echo(score_note(result))
+    for name in GROUPINGS:
+        part = Table(title=name.replace("_", " "))
+        for col in BREAKDOWN_COLUMNS:
+            part.add_column(col)
+        for row in breakdown_rows(result, name):
+            part.add_row(*row)
+        console.print(part)
     if report:
         typer.echo(f"report written to {report}/report.md")
 

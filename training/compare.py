@@ -69,10 +69,10 @@ def changed_units(units: list[dict], old: dict, new: dict, schema: Schema) -> li
 
 def gold_units(data: str | Path, splits: str | Path, split: str, schema: Schema) -> list[dict]:
     """A labeled JSONL file as is, or one split of a labeled data directory."""
-    from .data import load_labeled, load_splits, read_units, resection, split_units
+    from .data import load_labeled, load_splits, read_units, contextualize, split_units
 
     if Path(data).is_file():
-        return resection(read_units(data, schema))
+        return contextualize(read_units(data, schema))
     return split_units(load_labeled(data, schema), load_splits(splits))[split]
 
 

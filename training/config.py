@@ -28,6 +28,7 @@ class ModelConfig:
     pooling: str = "mean"  # mean | cls
     max_length: int = 128
     section_chars: int = 48  # the last N characters of the heading path are fed as context
+    title_chars: int = 0  # and the first N characters of the document's title (0: none, as in older models)
     context: str = "pair"  # pair: heading path read with the unit | separate: encoded apart, once per section
     lookahead_chars: int = 0  # a heading or short unit is read with this many characters of the next unit
     short_unit_chars: int = 16  # units up to this long (unnumbered sub-headings, titles) count as short
@@ -35,6 +36,9 @@ class ModelConfig:
     # the encoder's scores blended with a TF-IDF + logistic-regression model trained on the same split, one
     # weight per task fitted on dev (training/blend.py)
     tfidf_blend: bool = False
+    # the scores of a unit the model is unsure of smoothed with its neighbours' in the document, the setting fitted
+    # on dev (inference/document_step.py)
+    document_step: bool = False
 
     @property
     def separate_context(self) -> bool:
@@ -61,6 +65,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # 0..1: that share of each target spread over all classes
     early_stopping_patience: int = 2
     context_dropout: float = 0.0  # share of training units shown without their heading path (web excerpts have none)
+    context_gradients: bool = True  # False: the separately read context is encoded without backpropagation (faster)
     seed: int = 42
     # group_by_length (less padding) | random (the same global batches for any number of DDP processes)
     sampling: str = "group_by_length"
@@ -136,7 +141,7 @@ class ConfigError(ValueError):
 AT_LEAST_ONE = {"model.max_length", "train.epochs", "train.batch_size", "tag.batch_size", "tag.gpu_batch_size",
                 "segment.max_unit_chars", "review.n"}
 NOT_NEGATIVE = {"tag.batch_call_tokens", "tag.workers", "train.freeze_layers", "model.lookahead_chars",
-                "model.short_unit_chars"}
+                "model.short_unit_chars", "model.title_chars"}
 FRACTIONS = {"train.context_dropout", "train.label_smoothing", "tag.onnx_recheck_margin",  # from 0 to 1
              "tag.onnx_smoothing"}
 BACKENDS = ("torch", "onnx")

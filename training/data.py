@@ -11,6 +11,8 @@ import numpy as np
 import yaml
 
 from inference.atomic import atomic_write
+from inference.normalize import model_form
+from inference.segment import SECTION_SEP
 from labels.schema import TASKS, Schema
 
 SPLITS = ("train", "dev", "test")
@@ -76,10 +78,10 @@ def data_files(data_dir: str | Path) -> list[Path]:
     return files
 
 
-def resection(units: list[dict]) -> list[dict]:
-    """Recompute the `section` of every complete document from its headings, exactly as `govtag segment`
-    does, so the model trains and is evaluated on the context format it sees when tagging."""
-    from inference.segment import assign_sections
+def contextualize(units: list[dict]) -> list[dict]:
+    """Recompute the `section` and `title` of every complete document from its units, exactly as `govtag segment`
+    does, so the model trains and is evaluated on the context it sees when tagging."""
+    from inference.segment import assign_sections, document_title
 
     docs: dict[str, list[dict]] = {}
     for u in units:
@@ -87,9 +89,11 @@ def resection(units: list[dict]) -> list[dict]:
     for doc in docs.values():
         doc.sort(key=lambda u: u["seq"])
         if [u["seq"] for u in doc] != list(range(len(doc))):
-            continue  # an excerpt (e.g. imported corrections): its headings are not all here, keep its sections
-        for u, section in zip(doc, assign_sections((u["text"], bool(u.get("heading"))) for u in doc)):
-            u["section"] = section
+            continue  # an excerpt (e.g. imported corrections): its headings are not all here, keep its context
+        pairs = [(u["text"], bool(u.get("heading"))) for u in doc]
+        title = document_title(pairs)
+        for u, section in zip(doc, assign_sections(pairs)):
+            u["section"], u["title"] = section, title
     return units
 
 
@@ -102,12 +106,14 @@ def load_labeled(data_dir: str | Path, schema: Schema) -> list[dict]:
             if key in by_key and r.get("source") != "imported":
                 continue
             by_key[key] = r
-    return resection(sorted(by_key.values(), key=lambda r: (str(r["doc_id"]), r["seq"])))
+    return contextualize(sorted(by_key.values(), key=lambda r: (str(r["doc_id"]), r["seq"])))
 
 
 def hashed_split(doc_id: str) -> str:
-    """Where a document not yet in the splits file goes: stable, by a hash of its id."""
-    x = int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    """Where a document not yet in the splits file goes: stable, by a hash of its id — of its file's, for the
+    reports of one file (X, X#2, …) share a page and its wrapper, and so a split."""
+    page = doc_id.split("#")[0]
+    x = int(hashlib.sha1(page.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "train" if x < SPLIT_SHARES[0] else "dev" if x < SPLIT_SHARES[0] + SPLIT_SHARES[1] else "test"
 
 
@@ -167,38 +173,48 @@ def context(section: str, chars: int) -> str:
 
 
 def drop_context(units: list[dict], share: float, seed: int) -> list[dict]:
-    """Copies of a fixed random `share` of the units with an empty heading path, as units of an excerpt
-    copied from a web page have; the labels stay, the others are returned as they are."""
+    """Copies of the units with a fixed random `share` of heading paths blanked, as units of an excerpt copied from
+    a web page have none, and, drawn apart, the same share of titles; the labels stay."""
     if share <= 0:
         return units
-    drop = np.random.default_rng(seed).random(len(units)) < share
-    return [{**u, "section": ""} if d else u for u, d in zip(units, drop)]
+    rng = np.random.default_rng(seed)
+    blank = {key: rng.random(len(units)) < share for key in ("section", "title")}
+    return [{**u, **{key: "" for key in blank if blank[key][i]}} for i, u in enumerate(units)]
 
 
 def model_texts(units: list[dict], model) -> list[str]:
-    """What the encoder reads of each unit (`model`: a ModelConfig): its text, and for a heading or a short
-    unit (an unnumbered sub-heading of a web copy: 社区层面) the start of the unit after it in its document
-    too, for a heading is labelled by the part it opens (GUIDELINES rule 1)."""
+    """What the encoder reads of each unit (`model`: a ModelConfig): its text in `model_form`, and for a heading
+    or a short unit (an unnumbered sub-heading of a web copy: 社区层面) the start of the unit after it in its
+    document too, for a heading is labelled by the part it opens (GUIDELINES rule 1)."""
     chars = model.lookahead_chars
     if not chars:
-        return [u["text"] for u in units]
+        return [model_form(u["text"]) for u in units]
     following = {(u.get("doc_id"), u.get("seq")): u["text"] for u in units}
     texts = []
     for u in units:
         after = following.get((u.get("doc_id"), u["seq"] + 1)) if isinstance(u.get("seq"), int) else None
         opens = u.get("heading") or len(u["text"].strip()) <= model.short_unit_chars
-        texts.append(f"{u['text']} → {after[:chars]}" if after and opens else u["text"])
+        texts.append(model_form(f"{u['text']} → {after[:chars]}" if after and opens else u["text"]))
     return texts
+
+
+def model_contexts(units: list[dict], model) -> list[str]:
+    """What the encoder reads around each unit: the start of its document's title (`model.title_chars`; 0: none)
+    and its heading path (`context`), in `model_form`."""
+    out = []
+    for u in units:
+        path = context(u.get("section") or "", model.section_chars)
+        title = (u.get("title") or "")[:model.title_chars]
+        out.append(model_form(f"{title}{SECTION_SEP}{path}" if title and path else title or path))
+    return out
 
 
 CONTEXT = "context_"  # prefix of the heading path's own token ids when the model reads it separately
 
 
-def encode(tokenizer, texts: list[str], sections: list[str], max_length: int, section_chars: int,
-           separate: bool = False) -> dict:
-    """Unit text paired with its heading path, truncated to the model window, not padded; with
-    `separate`, the text alone and the heading path's ids under context_input_ids/context_attention_mask."""
-    contexts = [context(s or "", section_chars) for s in sections]
+def encode(tokenizer, texts: list[str], contexts: list[str], max_length: int, separate: bool = False) -> dict:
+    """Unit text paired with its context (`model_contexts`), truncated to the model window, not padded; with
+    `separate`, the text alone and the context's ids under context_input_ids/context_attention_mask."""
     if not separate:
         return tokenizer(texts, contexts, truncation=True, max_length=max_length)
     own = tokenizer(texts, truncation=True, max_length=max_length)
@@ -229,10 +245,9 @@ def to_dataset(units: list[dict], tokenizer, schema: Schema, model):
     index = {task: {label: i for i, label in enumerate(schema.labels(task))} for task in TASKS}
     ds = Dataset.from_dict({
         "text": model_texts(units, model),
-        "section": [u.get("section") or "" for u in units],
+        "context": model_contexts(units, model),
         "domain_labels": [index["domain"][u["domain"]] for u in units],
         "type_labels": [index["type"][u["type"]] for u in units],
     })
-    return ds.map(lambda b: encode(tokenizer, b["text"], b["section"], model.max_length, model.section_chars,
-                                   model.separate_context),
-                  batched=True, remove_columns=["text", "section"])
+    return ds.map(lambda b: encode(tokenizer, b["text"], b["context"], model.max_length, model.separate_context),
+                  batched=True, remove_columns=["text", "context"])

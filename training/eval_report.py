@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from inference.atomic import atomic_write  # noqa: E402
 from labels.schema import TASKS, Schema  # noqa: E402
 
-from .evaluate import SCORE_COLUMNS, score_cells, score_note  # noqa: E402
+from .evaluate import BREAKDOWN_COLUMNS, GROUPINGS, SCORE_COLUMNS, breakdown_rows, score_cells, score_note  # noqa: E402
 
 
 def confusion_text(matrix: list[list[int]], labels: tuple[str, ...]) -> str:
@@ -65,6 +65,10 @@ def write_report(out: Path, result: dict, documents: dict[str, dict], cases: lis
     for t in TASKS:
         lines.append("| " + " | ".join(score_cells(result, t)) + f" | {result['calibration'].get(t, 1.0)} |")
     lines += ["", score_note(result)]
+    for name in GROUPINGS:
+        lines += ["", f"## {name.replace('_', ' ').capitalize()}", "", "| " + " | ".join(BREAKDOWN_COLUMNS) + " |",
+                  "|---" * len(BREAKDOWN_COLUMNS) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in breakdown_rows(result, name)]
     for t in TASKS:
         labels = schema.labels(t)
         english = [schema.english[label] for label in labels]

@@ -13,8 +13,9 @@ from .baseline import Baseline
 from .blend import fit_weight
 from .calibration import fit_temperature
 from .config import Config
-from .data import load_labeled, load_splits, read_units, resection, split_units
-from .metrics import confusion, expected_calibration_error, macro_f1_interval, reliability, task_metrics
+from .data import DataError, contextualize, load_labeled, load_splits, read_units, split_units
+from .metrics import (confusion, expected_calibration_error, macro_f1, macro_f1_interval, reliability,
+                      task_metrics)
 
 
 def gold_index(units: list[dict], schema: Schema, task: str) -> np.ndarray:
@@ -33,6 +34,19 @@ def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: li
         tfidf.weights = {t: fit_weight(logits[t], probs[t], gold[t]) for t in TASKS}
         logits = tfidf.blend(logits, probs)
     return {t: fit_temperature(logits[t], gold[t]) for t in TASKS}
+
+
+def fit_document_step(model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict], calibration: dict,
+                      tfidf: Baseline | None = None) -> dict:
+    """The document step's setting per task (`document_step.fit`) on the calibrated dev scores, as a dict for
+    document_step.json; empty where `model.document_step` is off."""
+    from inference.document_step import fit
+    from inference.tagger import Tagger
+
+    if not cfg.model.document_step or not dev_units:
+        return {}
+    probs = Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf).document_probabilities(dev_units)
+    return {t: fit(probs[t], gold_index(dev_units, schema, t), dev_units).to_dict() for t in TASKS}
 
 
 def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict:
@@ -54,11 +68,39 @@ def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> di
     return out
 
 
+GROUPINGS = {  # the breakdowns every evaluation reports beside the whole
+    "by_genre": lambda u: u.get("genre") or "(no genre)",
+    "by_heading_path": lambda u: "with heading path" if u.get("section") else "without heading path",
+}
+
+
+def breakdown(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, group_of) -> dict[str, dict]:
+    """For each group of units (`group_of(unit)`): units, documents, and both tasks' accuracy and macro-F1 with
+    its 95% document-bootstrap interval (macro-F1 of a small group swings with its rarest labels: accuracy
+    says more there)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, u in enumerate(units):
+        groups[group_of(u)].append(i)
+    out = {}
+    for name, rows in sorted(groups.items()):
+        docs = [str(units[i].get("doc_id", "")) for i in rows]
+        entry: dict = {"n": len(rows), "documents": len(set(docs))}
+        for t in TASKS:
+            gold, pred, k = gold_index([units[i] for i in rows], schema, t), probs[t][rows].argmax(-1), len(schema.labels(t))
+            entry[t] = {"accuracy": round(float((gold == pred).mean()), 4),
+                        "macro_f1": round(float(macro_f1(gold, pred, k, np.ones((1, len(rows))))[0]), 4),
+                        "macro_f1_ci": macro_f1_interval(gold, pred, k, docs)}
+        out[name] = entry
+    return out
+
+
 def evaluate_units(model, tokenizer, cfg: Config, schema: Schema, units: list[dict], calibration: dict,
-                   tfidf: Baseline | None = None) -> dict:
+                   tfidf: Baseline | None = None, document_step: dict | None = None) -> dict:
+    from inference.document_step import from_dict
     from inference.tagger import Tagger
 
-    return score(Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf).probabilities(units), units, schema)
+    tagger = Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf, document_step=from_dict(document_step))
+    return score(tagger.document_probabilities(units), units, schema)
 
 
 def per_document(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict[str, dict]:
@@ -111,8 +153,10 @@ def split_of_model_data(cfg: Config, schema: Schema, split: str) -> list[dict]:
 
 
 def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, report_dir: str | Path | None = None,
-                   baseline: bool = True, backend: str | None = None, split: str | None = None) -> dict:
-    """Evaluate a model directory on a labeled JSONL file, or on a split of its own data; optionally report."""
+                   baseline: bool = True, backend: str | None = None, split: str | None = None,
+                   genres: dict[str, str] | None = None) -> dict:
+    """Evaluate a model directory on a labeled JSONL file, or on a split of its own data; optionally report.
+    `genres` (doc_id → genre) sets the genre of the documents it names, for the breakdown by genre."""
     from inference.tagger import Tagger
 
     tagger = Tagger.load(model_dir, backend=backend)
@@ -120,9 +164,12 @@ def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, r
         units = split_of_model_data(tagger.cfg, tagger.schema, split or "test")
         data_file = f"{tagger.cfg.data.dir} ({split or 'test'} split)"
     else:
-        units = resection(read_units(data_file, tagger.schema))
+        units = contextualize(read_units(data_file, tagger.schema))
     probs = tagger.document_probabilities(units)
+    if genres:
+        units = [{**u, "genre": genres.get(str(u["doc_id"]), u.get("genre"))} for u in units]
     result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
+              **{name: breakdown(probs, units, tagger.schema, group_of) for name, group_of in GROUPINGS.items()},
               "calibration": tagger.temperature}
     if tagger.tfidf is not None:
         result["tfidf_weights"] = tagger.tfidf.weights
@@ -160,9 +207,37 @@ def score_note(result: dict) -> str:
     return note
 
 
+BREAKDOWN_COLUMNS = ("group", "units", "documents", "domain macro-F1 (95% CI)", "type macro-F1 (95% CI)",
+                     "accuracy domain / type")
+
+
+def breakdown_rows(result: dict, name: str) -> list[list[str]]:
+    """Rows of BREAKDOWN_COLUMNS for one breakdown (by_genre, by_heading_path), as `govtag evaluate` and
+    report.md show them."""
+    def cell(m: dict) -> str:
+        return f"{m['macro_f1']:.3f} ({m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f})"
+
+    return [[group, str(m["n"]), str(m["documents"]), cell(m["domain"]), cell(m["type"]),
+             f"{m['domain']['accuracy']:.3f} / {m['type']['accuracy']:.3f}"] for group, m in result.get(name, {}).items()]
+
+
+def read_genres(path: str | Path) -> dict[str, str]:
+    """A doc_id → genre map from a YAML or JSON file (a mapping), for documents whose units carry no genre."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise DataError(f"{path}: cannot read the genre map ({e})") from None
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise DataError(f"{path}: expected a mapping of doc_id to genre name")
+    return {str(k): v for k, v in raw.items()}
+
+
 def summary_json(result: dict) -> str:
     keep = {"n": result["n"], **{t: {k: result[t][k] for k in ("accuracy", "macro_f1", "macro_f1_ci", "per_class",
-                                                                "ece")} for t in TASKS}}
+                                                                "ece")} for t in TASKS},
+            **{name: result[name] for name in GROUPINGS if name in result}}
     if "tfidf_weights" in result:
         keep["tfidf_weights"] = result["tfidf_weights"]
     if "baseline" in result:

@@ -10,7 +10,7 @@ class GovTagModel(nn.Module):
     def __init__(self, encoder: nn.Module, n_domain: int, n_type: int, pooling: str = "mean",
                  dropout: float = 0.1, domain_weights: torch.Tensor | None = None,
                  type_weights: torch.Tensor | None = None, label_smoothing: float = 0.0,
-                 separate_context: bool = False):
+                 separate_context: bool = False, context_gradients: bool = True):
         super().__init__()
         if pooling not in ("mean", "cls"):
             raise ValueError(f"model.pooling must be mean or cls, not {pooling!r}")
@@ -18,6 +18,7 @@ class GovTagModel(nn.Module):
         self.pooling = pooling
         self.label_smoothing = label_smoothing
         self.separate_context = separate_context
+        self.context_gradients = context_gradients  # False: training backpropagates through the unit's text only
         # separate context: the heads read the unit's vector, its heading path's and their product
         hidden = encoder.config.hidden_size * (3 if separate_context else 1)
         self.dropout = nn.Dropout(dropout)
@@ -63,7 +64,10 @@ class GovTagModel(nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids=None, context_input_ids=None,
                 context_attention_mask=None, domain_labels=None, type_labels=None):
         pooled = self.embed(input_ids, attention_mask, token_type_ids)
-        context = self.embed_distinct(context_input_ids, context_attention_mask) if self.separate_context else None
+        context = None
+        if self.separate_context:
+            with torch.set_grad_enabled(torch.is_grad_enabled() and self.context_gradients):
+                context = self.embed_distinct(context_input_ids, context_attention_mask)
         out = self.classify(pooled, context)
         if domain_labels is not None and type_labels is not None:
             out["loss"] = sum(F.cross_entropy(out[f"{task}_logits"], labels, weight=weights,

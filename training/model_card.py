@@ -21,6 +21,12 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
                else "read with the text as a sentence pair")
     lookahead = (f"; a heading, or a unit of at most {cfg.model.short_unit_chars} characters, is read with the first "
                  f"{cfg.model.lookahead_chars} characters of the unit after it" if cfg.model.lookahead_chars else "")
+    title = f"the first {cfg.model.title_chars} characters of its document's title and " if cfg.model.title_chars else ""
+    step = metrics.get("document_step") or {}
+    smoothing = ", ".join(f"{t}: window {s['window']}, weight {s['weight']}, below {s['threshold']}"
+                          for t, s in step.items() if s["window"])
+    smoothed = (f"\n- Document step: a unit's scores under a threshold are mixed with its neighbours' in the document, "
+                f"fitted on dev ({smoothing})." if smoothing else "")
     weights = metrics.get("tfidf_weights")
     blended = (f"\n- Blended with a TF-IDF (character 1-3-grams) + logistic-regression model trained on the same training split:\n"
                f"  scores = (1 − w) · log p_encoder + w · log p_tfidf, w fitted on dev: "
@@ -30,13 +36,13 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
 Tags each sentence of a Chinese government work report with a governance domain and a statement type.
 
 - Backbone: `{cfg.backbone.source}` `{cfg.backbone.name}` (vocab {cfg.backbone.vocab}, layers {cfg.backbone.num_layers or 'all'}),
-  {cfg.model.pooling} pooling of the last hidden states → two linear heads; input = unit text + at most
+  {cfg.model.pooling} pooling of the last hidden states → two linear heads; input = unit text + {title}at most
   {cfg.model.section_chars} characters of its heading path ({reading}), at most {cfg.model.max_length} tokens{lookahead}.
 - Training data: `{cfg.data.dir}` ({', '.join(f'{k}: {v}' for k, v in sorted(sources.items()))} lines),
   split by document per `{cfg.data.splits}`: {', '.join(f'{k} {v} units' for k, v in split_sizes.items())}.
 - Training: {cfg.train.epochs} epochs max (ran {metrics.get('epochs_run')}), batch {cfg.train.batch_size},
   lr {cfg.train.learning_rate} (heads {cfg.train.head_learning_rate}), class weights {cfg.train.class_weights},
-  seed {cfg.train.seed}; best epoch chosen on dev mean macro-F1; temperatures fitted on dev.{blended}
+  seed {cfg.train.seed}; best epoch chosen on dev mean macro-F1; temperatures fitted on dev.{blended}{smoothed}
 
 ## Scores
 
@@ -46,10 +52,11 @@ Tags each sentence of a Chinese government work report with a governance domain 
 
 ## Intended use and limits
 
-For batch tagging of 工作总结/工作报告/工作计划/述职/督查通报 and web copies of them, with a human
-reviewing flagged low-confidence units. Labels follow labels/GUIDELINES.md. Most training units
-were written for this project, so scores on the project's own test split overstate quality on
-other writers' reports: check `govtag evaluate` on your own labeled sample before relying on it.
+For batch tagging of 工作总结/工作报告/工作计划/述职/督查通报 and web copies of them (范文-site pages,
+excerpts, 信息公开 reports, meeting news, inspection lists), with a human reviewing flagged low-confidence
+units. Labels follow labels/GUIDELINES.md. Most training units were written for this project, so scores
+on the project's own test split overstate quality on other writers' reports and real web pages: check
+`govtag evaluate` on your own labeled sample before relying on it.
 Not for other languages or other document genres.
 """
     return card

@@ -14,7 +14,7 @@ from labels.schema import TASKS, load_schema
 
 from .backbone import load_backbone
 from .baseline import Baseline
-from .bundle import save_bundle
+from .bundle import DOCUMENT_STEP, save_bundle
 from .config import Config
 from .data import Collator, drop_context, label_counts, load_labeled, load_splits, split_units, to_dataset
 from .distributed import threads_per_process
@@ -45,7 +45,8 @@ def build_model(cfg: Config, train_units: list[dict], schema):
     weights = {t: class_weights(label_counts(train_units, schema, t), cfg.train.class_weights) for t in TASKS}
     model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
                         dropout=cfg.model.dropout, domain_weights=weights["domain"], type_weights=weights["type"],
-                        label_smoothing=cfg.train.label_smoothing, separate_context=cfg.model.separate_context)
+                        label_smoothing=cfg.train.label_smoothing, separate_context=cfg.model.separate_context,
+                        context_gradients=cfg.train.context_gradients)
     return model, tokenizer
 
 
@@ -84,7 +85,7 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     """Train on cfg.data, pick the best epoch on dev, calibrate, evaluate dev and test, write the model directory."""
     from inference.tagger import set_threads
 
-    from .evaluate import evaluate_units, fit_calibration
+    from .evaluate import evaluate_units, fit_calibration, fit_document_step
 
     out_dir = Path(out_dir)
     set_threads(threads_per_process(cfg.train.threads))
@@ -121,10 +122,13 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     model = trainer.model.eval()
     tfidf = Baseline(cfg.model.section_chars, cfg.train.seed).fit(splits["train"]) if cfg.model.tfidf_blend else None
     calibration = fit_calibration(model, tokenizer, cfg, schema, splits["dev"], tfidf)
-    metrics = {split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration, tfidf)
+    smoothing = fit_document_step(model, tokenizer, cfg, schema, splits["dev"], calibration, tfidf)
+    metrics = {split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration, tfidf, smoothing)
                for split in ("dev", "test") if splits[split]}
     if tfidf is not None:
         metrics["tfidf_weights"] = tfidf.weights
+    if smoothing:
+        metrics["document_step"] = smoothing
     metrics["train_units"] = len(splits["train"])
     metrics["data_hash"] = data_hash(data_dir, cfg.resolve(cfg.data.splits))
     metrics["epochs_run"] = round(float(trainer.state.epoch or 0), 2)
@@ -132,7 +136,8 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     metrics["log"] = trainer.state.log_history
     card = model_card(out_dir.name, cfg, metrics, data_dir, {s: len(v) for s, v in splits.items()})
     save_bundle(model, tokenizer, out_dir, cfg, metrics=metrics,
-                extra={"calibration.json": calibration, "README.md": card}, tfidf=tfidf)
+                extra={"calibration.json": calibration, DOCUMENT_STEP: smoothing or None, "README.md": card},
+                tfidf=tfidf)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     register_trained(out_dir, cfg, metrics)
     return metrics
