@@ -78,6 +78,15 @@ def apply(probs: dict[str, np.ndarray], units: list[dict], settings: dict[str, S
     return out
 
 
+def near_ties(probs: dict[str, np.ndarray], margin: float) -> np.ndarray:
+    """Units whose two best probabilities of either task are closer than `margin`."""
+    close = np.zeros(len(next(iter(probs.values()))), dtype=bool)
+    for p in probs.values():
+        top = np.sort(p, axis=1)
+        close |= top[:, -1] - top[:, -2] < margin
+    return close
+
+
 def _macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
     from sklearn.metrics import f1_score
 

@@ -5,13 +5,13 @@ dynamic batch and sequence), MODEL/onnx/model.int8.onnx (the same with int8 weig
 activations quantized on the fly) and MODEL/onnx/heads.onnx (the two heads: vectors → logits, fp32).
 The encoder and the heads are apart because a model with a separate context (`model.context: separate`)
 encodes each heading path once and gives its vector to the heads of every unit under it.
-Measured choices (e5-small, argmax agreement with PyTorch; README, Speed):
-- weights in the reduced 7-bit range: on CPUs without VNNI (like our AMD EPYC) the u8×s8 kernels
-  saturate with full-range weights (a quarter of the tiny test model's predictions flipped);
+Measured choices (e5-small, argmax agreement with PyTorch; docs/speed.md):
+- weights in the reduced 7-bit range: on CPUs without VNNI the u8×s8 kernels saturate with full-range
+  weights (a quarter of the tiny test model's predictions flipped);
 - per-channel scales: half the logit error of per-tensor ones;
 - the inputs of the feed-forward output projections (GELU activations with outlier channels) are badly
   served by one uint8 scale per tensor: `tag.onnx_smoothing` > 0 moves their range into the weights
-  (SmoothQuant) so that these projections run int8 too, about 1.15× faster; 0 leaves them fp32.
+  (SmoothQuant) so that these projections run int8 too, faster; 0 leaves them fp32.
 `OnnxSession` runs either on the tokenizer's padded batches, the way `Tagger` feeds them; with the int8
 file it also opens the fp32 one when asked for exact vectors (`Tagger` re-checks near ties with them).
 """

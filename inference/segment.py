@@ -211,7 +211,7 @@ def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit
             headings: Iterable[str] = (), title: str = "") -> list[dict]:
     """Unit records for the text of one file; a file holding several reports gets doc_id, doc_id#2, …
     `headings`: lines the file itself marks as headings (a .docx heading style), numbered or not; `title`: the
-    file's own title (an HTML <title>, a .docx title property), for a report whose text has none."""
+    file's own title (`read.Document.title`), for a report whose text has none."""
     headings = set(headings)
     paras = [p for p in (line.strip() for line in text.splitlines()) if p]
     sentences = [split_sentences(p) for p in paras]

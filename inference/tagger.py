@@ -102,7 +102,7 @@ class Tagger:
 
     def map_documents(self, tag: Callable[[T], R], documents: Iterable[T]) -> Iterator[R]:
         """tag(document) for each document, in order, `workers` of them at a time: on two cores two
-        documents on one thread each tag 1.1-1.2x faster than one on two threads (README, Speed). Each
+        documents on one thread each tag 1.1-1.2x faster than one on two threads (docs/speed.md). Each
         document is tagged in calls of its own, so its results do not depend on the others."""
         if self.workers == 1:
             yield from map(tag, documents)
@@ -203,26 +203,28 @@ class Tagger:
         with torch.inference_mode(), self.autocast():
             own, context = self.features(texts, contexts)
             if self.backend == "onnx":
-                return self.recheck(texts, contexts, self.blended(self.session.heads(own, context), tfidf), tfidf)
+                return self.recheck(units, texts, contexts, self.blended(self.session.heads(own, context), tfidf),
+                                    tfidf)
             result = self.model.classify(own, context)
             return self.blended({t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}, tfidf)
 
     def blended(self, logits: dict[str, np.ndarray], tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         return self.tfidf.blend(logits, tfidf) if tfidf is not None else logits
 
-    def recheck(self, texts: list[str], contexts: list[str], logits: dict[str, np.ndarray],
+    def recheck(self, units: list[dict], texts: list[str], contexts: list[str], logits: dict[str, np.ndarray],
                 tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
-        """int8 ONNX scores with the near ties (top two scores of a task closer than
-        tag.onnx_recheck_margin) replaced by the fp32 encoder's: int8 flips 1-2 % of the default model's
-        labels, most of them near ties (README, Speed)."""
+        """int8 ONNX scores with the near ties (top two scores of a task closer than tag.onnx_recheck_margin)
+        replaced by the fp32 encoder's: int8 flips 1-2 % of the default model's labels, most of them near ties
+        (docs/speed.md). With a document step, so are the units that are near ties once smoothed (their
+        neighbours keep their int8 scores: re-checking them too agreed hardly better and cost more, docs/speed.md)."""
         margin = self.cfg.tag.onnx_recheck_margin
         if not (margin and self.session.quantized):
             return logits
-        close = np.zeros(len(texts), dtype=bool)
-        for t in TASKS:
-            top = np.sort(softmax(logits[t], self.temperature.get(t, 1.0)), axis=1)
-            close |= top[:, -1] - top[:, -2] < margin
-        redo = np.flatnonzero(close)
+        probs = self.calibrated(logits)
+        redo = document_step.near_ties(probs, margin)
+        if self.document_step:
+            redo |= document_step.near_ties(document_step.apply(probs, units, self.document_step), margin)
+        redo = np.flatnonzero(redo)
         if len(redo):
             exact = self.blended(self.session.heads(*self.features([texts[i] for i in redo],
                                                                     [contexts[i] for i in redo], exact=True)),
@@ -231,10 +233,12 @@ class Tagger:
                 logits[t][redo] = exact[t]
         return logits
 
+    def calibrated(self, logits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {t: softmax(logits[t], self.temperature.get(t, 1.0)) for t in TASKS}
+
     def probabilities(self, units: list[dict]) -> dict[str, np.ndarray]:
         """Calibrated probabilities, with the document step (`document_step.apply`) if the model has one."""
-        logits = self.logits(units)
-        probs = {t: softmax(logits[t], self.temperature.get(t, 1.0)) for t in TASKS}
+        probs = self.calibrated(self.logits(units))
         return document_step.apply(probs, units, self.document_step) if self.document_step else probs
 
     def predict(self, units: list[dict], with_probs: bool = False) -> list[dict]:

@@ -168,3 +168,26 @@ def test_an_export_of_an_earlier_layout_asks_for_a_new_one(exported, tmp_path):
     onnx.save(model, str(model_dir / "onnx" / "model.int8.onnx"))
     with pytest.raises(OnnxModelMissing, match="earlier govtag .* export-onnx"):
         OnnxSession(model_dir)
+
+
+def test_with_a_document_step_units_that_are_near_ties_once_smoothed_are_tagged_again(exported, seed_units):
+    from inference.document_step import Smoothing, apply, near_ties
+
+    step = {"domain": Smoothing(1, 0.5, 1.01), "type": Smoothing(2, 0.5, 1.01)}
+
+    def tagger(fp32: bool, margin: float) -> Tagger:
+        tagger = Tagger.load(exported, backend="onnx", batch_size=16, recheck_margin=margin)
+        tagger.session, tagger.document_step = OnnxSession(exported, fp32=fp32), step
+        return tagger
+
+    exact, int8 = tagger(True, 0.0).logits(seed_units), tagger(False, 0.0).logits(seed_units)
+    probs = tagger(False, 0.0).calibrated(int8)
+    smoothed = apply(probs, seed_units, step)
+    gaps = np.min([np.diff(np.sort(smoothed[t], axis=1)[:, -2:], axis=1)[:, 0] for t in TASKS], axis=0)
+    margin = float(np.quantile(gaps, 0.2))  # the tiny model is unsure of everything
+    close, before = near_ties(smoothed, margin), near_ties(probs, margin)
+    assert (close & ~before).any()  # units the smoothing brings near a tie
+    mixed = tagger(False, margin).logits(seed_units)
+    for t in TASKS:
+        np.testing.assert_allclose(mixed[t][close | before], exact[t][close | before], atol=1e-4)
+        np.testing.assert_array_equal(mixed[t][~(close | before)], int8[t][~(close | before)])

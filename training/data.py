@@ -12,7 +12,7 @@ import yaml
 
 from inference.atomic import atomic_write
 from inference.normalize import model_form
-from inference.segment import SECTION_SEP
+from inference.segment import SECTION_SEP, assign_sections, document_title
 from labels.schema import TASKS, Schema
 
 SPLITS = ("train", "dev", "test")
@@ -81,8 +81,6 @@ def data_files(data_dir: str | Path) -> list[Path]:
 def contextualize(units: list[dict]) -> list[dict]:
     """Recompute the `section` and `title` of every complete document from its units, exactly as `govtag segment`
     does, so the model trains and is evaluated on the context it sees when tagging."""
-    from inference.segment import assign_sections, document_title
-
     docs: dict[str, list[dict]] = {}
     for u in units:
         docs.setdefault(str(u["doc_id"]), []).append(u)
