@@ -67,8 +67,8 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the TF-IDF baseline."),
     backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
-    genres: Optional[Path] = typer.Option(None, "--genres", help="YAML/JSON map doc_id → genre, for documents "
-                                          "whose units carry no genre (the breakdown by genre)."),
+    genres: Optional[Path] = typer.Option(None, "--genres", help="YAML/JSON map doc_id → genre: the genre of the "
+                                          "documents it names, for the breakdown by genre."),
 ) -> None:
     """Accuracy, macro-F1, per-class scores, calibration and the baseline on a labeled file, also by genre and
     for units with and without a heading path."""

@@ -222,7 +222,7 @@ def breakdown_rows(result: dict, name: str) -> list[list[str]]:
 
 
 def read_genres(path: str | Path) -> dict[str, str]:
-    """A doc_id → genre map from a YAML or JSON file (a mapping), for documents whose units carry no genre."""
+    """A doc_id → genre map from a YAML or JSON file (a mapping): the genre of the documents it names."""
     import yaml
 
     try:
