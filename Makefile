@@ -1,5 +1,5 @@
 # Two entry points: `make run` (set up, train the default model if missing, tag the examples)
-# and `make test` (set up, run the test suite). Both are safe to re-run.
+# and `make test` (set up, run the test suite); `make lint` runs ruff. All are safe to re-run.
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
@@ -23,6 +23,10 @@ test: $(STAMP)
 	command -v soffice >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui \
 	  >/dev/null; } || echo "LibreOffice not installed: the .doc/.rtf/.odt reading test will be skipped"
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow and not gpu"  # the fast suite and the wheel installed outside the checkout
 
-.PHONY: setup run test
+lint: $(STAMP)
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+.PHONY: setup run test lint

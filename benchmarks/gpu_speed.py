@@ -19,6 +19,7 @@ The units are the seed units repeated --repeat times.
     a batch never spans two), at tag.gpu_batch_size (256, the GPU default; tag.batch_size, 16, is for CPUs).
 The last line gives the rate of tokenizing alone (CPU): no batched path can beat it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,27 +36,37 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.plain_pipeline import plain_pipeline  # noqa: E402
-from inference.tagger import Tagger  # noqa: E402
-from labels.schema import TASKS, load_schema  # noqa: E402
-from training.config import Config  # noqa: E402
-from training.data import encode, model_contexts, model_texts  # noqa: E402
-from training.model import GovTagModel  # noqa: E402
+from benchmarks.results import save  # noqa: E402
+from govtag.inference.config import Config, default_config  # noqa: E402
+from govtag.inference.model import GovTagModel  # noqa: E402
+from govtag.inference.model_inputs import encode, model_contexts, model_texts  # noqa: E402
+from govtag.inference.tagger import Tagger  # noqa: E402
+from govtag.labels.schema import TASKS, load_schema  # noqa: E402
 
 
 def default_shaped_model(n_domain: int, n_type: int) -> GovTagModel:
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    encoder = BertModel(BertConfig(vocab_size=100882, hidden_size=384, num_hidden_layers=12, num_attention_heads=12,
-                                   intermediate_size=1536, max_position_embeddings=512, type_vocab_size=1),
-                        add_pooling_layer=False)
+    encoder = BertModel(
+        BertConfig(
+            vocab_size=100882,
+            hidden_size=384,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=1536,
+            max_position_embeddings=512,
+            type_vocab_size=1,
+        ),
+        add_pooling_layer=False,
+    )
     return GovTagModel(encoder, n_domain, n_type).eval()
 
 
 def char_tokenizer():
     from transformers import BertTokenizerFast
 
-    from training.backbone import tiny_vocabulary
+    from govtag.training.backbone import tiny_vocabulary
 
     return BertTokenizerFast(vocab={piece: i for i, piece in enumerate(tiny_vocabulary())})
 
@@ -96,11 +107,11 @@ def main() -> None:
     args = p.parse_args()
     seeds = [json.loads(line) for line in (REPO / "labels/data/seeds.jsonl").read_text(encoding="utf-8").splitlines()]
     units = seeds * args.repeat
-    schema, cfg, tokenizer = load_schema(), Config(), char_tokenizer()
+    schema, cfg, tokenizer = load_schema(), default_config(), char_tokenizer()
     model = default_shaped_model(len(schema.domain), len(schema.type))
     device = args.device
     name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU"
-    few = units[:args.pipeline_units]
+    few = units[: args.pipeline_units]
     pipeline_labels(model, tokenizer, cfg, few[:20], device)  # warm-up
     ref, seconds, memory = timed(lambda: pipeline_labels(model, tokenizer, cfg, few, device), device)
     rows = [("(a) transformers pipeline, 1 unit/call, fp32", len(few), seconds, memory, 1.0)]
@@ -109,30 +120,57 @@ def main() -> None:
     dtype = "bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp16"
     if device == "cuda":
         runs += [(f"(c) govtag Tagger, batch {b}, {dtype} autocast", b, True, False) for b in sizes]
-    runs.append((f"(d) govtag tag: per document, batch {cfg.tag.gpu_batch_size}"
-                 + (f", {dtype} autocast" if device == "cuda" else ", fp32"), cfg.tag.gpu_batch_size, True, True))
+    runs.append(
+        (
+            f"(d) govtag tag: per document, batch {cfg.tag.gpu_batch_size}"
+            + (f", {dtype} autocast" if device == "cuda" else ", fp32"),
+            cfg.tag.gpu_batch_size,
+            True,
+            True,
+        )
+    )
     for label, batch_size, autocast, per_document in runs:
         tagger = Tagger(model, tokenizer, cfg, schema, batch_size=batch_size, device=device)
         if not autocast:
-            tagger.autocast = nullcontext
-        tagger.logits(units[:2 * batch_size])  # warm-up
-        labels, seconds, memory = timed(lambda: tagger_labels(tagger, units, per_document), device)
+            tagger.backend.autocast = nullcontext
+        tagger.logits(units[: 2 * batch_size])  # warm-up
+        labels, seconds, memory = timed(lambda t=tagger, d=per_document: tagger_labels(t, units, d), device)
         rows.append((label, len(units), seconds, memory, sum(a == b for a, b in zip(labels, ref)) / len(ref)))
-    _, seconds, _ = timed(lambda: encode(tokenizer, model_texts(units, cfg.model), model_contexts(units, cfg.model),
-                                         cfg.model.max_length), "cpu")
+    _, seconds, _ = timed(
+        lambda: encode(
+            tokenizer, model_texts(units, cfg.model), model_contexts(units, cfg.model), cfg.model.max_length
+        ),
+        "cpu",
+    )
     tokenizing = len(units) / seconds
     base = rows[0][1] / rows[0][2]
-    print(f"\ndevice: {name}, torch {torch.__version__}, default-shaped model (random weights), "
-          f"{len(units)} units (seed units × {args.repeat})\n")
+    print(
+        f"\ndevice: {name}, torch {torch.__version__}, default-shaped model (random weights), "
+        f"{len(units)} units (seed units × {args.repeat})\n"
+    )
     print("| path | units | units/s | speed-up | peak GPU MB | same labels as (a) |\n|---|---:|---:|---:|---:|---:|")
     for label, n, seconds, memory, same in rows:
         print(f"| {label} | {n} | {n / seconds:.0f} | {n / seconds / base:.1f}× | {memory:.0f} | {100 * same:.1f}% |")
-    print(f"\ntokenizing alone (`training.data.encode`, on the CPU): {tokenizing:.0f} units/s")
+    print(f"\ntokenizing alone (`inference.model_inputs.encode`, on the CPU): {tokenizing:.0f} units/s")
+    payload = {
+        "device": name,
+        "torch": torch.__version__,
+        "tokenizing_units_per_s": round(tokenizing),
+        "rows": [
+            {
+                "path": r[0],
+                "units": r[1],
+                "seconds": round(r[2], 3),
+                "units_per_s": round(r[1] / r[2], 1),
+                "peak_gpu_mb": round(r[3]),
+                "same_labels": round(r[4], 4),
+            }
+            for r in rows
+        ],
+    }
+    save("gpu_speed", payload)
     if args.json:
-        Path(args.json).write_text(json.dumps({"device": name, "torch": torch.__version__,
-                                               "tokenizing_units_per_s": round(tokenizing), "rows": [
-            {"path": r[0], "units": r[1], "seconds": round(r[2], 3), "units_per_s": round(r[1] / r[2], 1),
-             "peak_gpu_mb": round(r[3]), "same_labels": round(r[4], 4)} for r in rows]}, indent=1), encoding="utf-8")
+        Path(args.json).write_text(json.dumps(payload, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

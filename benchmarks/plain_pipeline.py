@@ -7,27 +7,34 @@ called one unit at a time. "feature-extraction" would not do: it cannot take the
 (text, heading context) pair the model is trained on. A model with a TF-IDF part (`model.tfidf_blend`) has
 its scores blended in the pipeline's postprocessing, as govtag does.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from transformers import Pipeline
 
-from inference.document_step import apply
+from govtag.inference.baseline import Baseline
+from govtag.inference.calibration import softmax
+from govtag.inference.config import Config
+from govtag.inference.document_step import apply
+from govtag.inference.model import GovTagModel
+from govtag.inference.model_inputs import encode, model_contexts, model_texts
+from govtag.labels.schema import TASKS
 
-from labels.schema import TASKS
-from training.baseline import Baseline
-from training.calibration import softmax
-from training.config import Config
-from training.data import encode, model_contexts, model_texts
-from training.model import GovTagModel
 
-
-def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cpu", schema=None,
-                   tfidf: Baseline | None = None, temperature: dict | None = None,
-                   document_step: dict | None = None) -> Callable[[list[dict]], list]:
+def plain_pipeline(
+    model: GovTagModel,
+    tokenizer,
+    cfg: Config,
+    device: str = "cpu",
+    schema=None,
+    tfidf: Baseline | None = None,
+    temperature: dict | None = None,
+    document_step: dict | None = None,
+) -> Callable[[list[dict]], list]:
     """A function units → [(domain index, type index)], running a `transformers.Pipeline` once per unit on the
     text the model reads (a heading with the start of the next unit: `model_texts`); with `document_step`, the
     units' scores (calibrated by `temperature`) are then smoothed within each document."""
@@ -37,8 +44,13 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
             return {}, {}, {}
 
         def preprocess(self, unit: dict):
-            enc = encode(self.tokenizer, [unit["model_text"]], [unit["model_context"]], cfg.model.max_length,
-                         cfg.model.separate_context)
+            enc = encode(
+                self.tokenizer,
+                [unit["model_text"]],
+                [unit["model_context"]],
+                cfg.model.max_length,
+                cfg.model.separate_context,
+            )
             return {"unit": unit, **{k: torch.tensor(v) for k, v in enc.items()}}
 
         def _forward(self, inputs):
@@ -54,8 +66,10 @@ def plain_pipeline(model: GovTagModel, tokenizer, cfg: Config, device: str = "cp
     pipe = GovTagPipeline(model=model.encoder, tokenizer=tokenizer, device=torch.device(device))
 
     def labels(units: list[dict]) -> list[tuple[int, int]]:
-        rows = [pipe({**u, "model_text": text, "model_context": context}) for u, text, context
-                in zip(units, model_texts(units, cfg.model), model_contexts(units, cfg.model))]
+        rows = [
+            pipe({**u, "model_text": text, "model_context": context})
+            for u, text, context in zip(units, model_texts(units, cfg.model), model_contexts(units, cfg.model))
+        ]
         probs = {t: softmax(np.concatenate([r[t] for r in rows]), (temperature or {}).get(t, 1.0)) for t in TASKS}
         if document_step:
             probs = apply(probs, units, document_step)

@@ -7,6 +7,7 @@ reports), every third file in GBK. Each size is measured in a fresh process runn
 path as `govtag segment` (read → clean → segment → JSONL), so peak RSS is that run's alone:
 it stays flat as the corpus grows because documents stream through one at a time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,9 @@ def build_corpus(directory: Path, megabytes: float) -> int:
 
 def measure(corpus: Path, output: Path) -> dict:
     sys.path.insert(0, str(REPO))
-    from inference.read import Document, expand, read_all
-    from inference.segment import segment
+    from govtag.inference.document import Document
+    from govtag.inference.read import expand, read_all
+    from govtag.inference.segment import segment
 
     start, files, units, size = time.perf_counter(), 0, 0, 0
     with output.open("w", encoding="utf-8") as f:
@@ -45,8 +47,14 @@ def measure(corpus: Path, output: Path) -> dict:
             f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
             files, units, size = files + 1, units + len(records), size + doc.path.stat().st_size
     seconds = time.perf_counter() - start
-    return {"mb": size / 1e6, "files": files, "units": units, "seconds": seconds, "mb_per_s": size / 1e6 / seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "mb": size / 1e6,
+        "files": files,
+        "units": units,
+        "seconds": seconds,
+        "mb_per_s": size / 1e6 / seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -57,17 +65,26 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure, args.measure.parent / "units.jsonl")))
         return
+    sys.path.insert(0, str(REPO))
+    from benchmarks.results import save
+
     print(f"{'corpus MB':>10} {'files':>6} {'units':>9} {'seconds':>8} {'MB/s':>6} {'peak RSS MB':>12}")
+    rows = []
     for mb in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             corpus = Path(tmp) / "corpus"
             corpus.mkdir()
             build_corpus(corpus, mb)
-            run = subprocess.run([sys.executable, __file__, "--measure", str(corpus)], check=True,
-                                 capture_output=True, text=True)
+            run = subprocess.run(
+                [sys.executable, __file__, "--measure", str(corpus)], check=True, capture_output=True, text=True
+            )
             r = json.loads(run.stdout)
-            print(f"{r['mb']:>10.1f} {r['files']:>6} {r['units']:>9} {r['seconds']:>8.1f} {r['mb_per_s']:>6.2f} "
-                  f"{r['peak_rss_mb']:>12.0f}")
+            rows.append(r)
+            print(
+                f"{r['mb']:>10.1f} {r['files']:>6} {r['units']:>9} {r['seconds']:>8.1f} {r['mb_per_s']:>6.2f} "
+                f"{r['peak_rss_mb']:>12.0f}"
+            )
+    save("segment_throughput", {"sizes": rows})
 
 
 if __name__ == "__main__":

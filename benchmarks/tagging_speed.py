@@ -24,6 +24,7 @@ the same domain AND type), and for (b)–(d) macro-F1 on a labeled file (--data;
 --memory-scaling tags directories of 10, 100, … copies of the seed reports through `tag_paths` (all
 outputs written, as `govtag tag` does) and prints peak RSS per size: it stays flat as the corpus grows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,9 +42,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-PATHS = {"pipeline": "(a) transformers pipeline, 1 unit/call", "torch": "(b) govtag torch, batch {}",
-         "onnx": "(c) govtag ONNX int8 + fp32 re-check of near ties, batch {}",
-         "int8": "(d) govtag ONNX int8 alone (`--recheck-margin 0`), batch {}"}
+from benchmarks.results import save  # noqa: E402
+
+PATHS = {
+    "pipeline": "(a) transformers pipeline, 1 unit/call",
+    "torch": "(b) govtag torch, batch {}",
+    "onnx": "(c) govtag ONNX int8 + fp32 re-check of near ties, batch {}",
+    "int8": "(d) govtag ONNX int8 alone (`--recheck-margin 0`), batch {}",
+}
 
 
 def cpu() -> str:
@@ -63,8 +69,9 @@ def peak_rss_mb() -> float:
 
 
 def seed_corpus(repeat: int) -> list[dict]:
-    from inference.read import Document, expand, read_all
-    from inference.segment import document_units
+    from govtag.inference.document import Document
+    from govtag.inference.read import expand, read_all
+    from govtag.inference.segment import document_units
 
     units = []
     for doc in read_all(list(expand([REPO / "examples"]))):
@@ -86,25 +93,33 @@ def best_of(rounds: int, predict, units: list[dict]) -> tuple[list, float]:
 def pipeline_predictor(model_dir: str):
     """(a): the plain pipeline, called one unit at a time."""
     from benchmarks.plain_pipeline import plain_pipeline
-    from labels.schema import TASKS
-    from training.bundle import load_bundle, load_document_step, load_tfidf, read_json
+    from govtag.inference.bundle import load_bundle, load_document_step, load_tfidf, read_json
+    from govtag.labels.schema import TASKS
 
     model, tokenizer, cfg, schema = load_bundle(model_dir)
-    pipe = plain_pipeline(model, tokenizer, cfg, schema=schema, tfidf=load_tfidf(model_dir, cfg),
-                          temperature=read_json(model_dir, "calibration.json"),
-                          document_step=load_document_step(model_dir))
+    pipe = plain_pipeline(
+        model,
+        tokenizer,
+        cfg,
+        schema=schema,
+        tfidf=load_tfidf(model_dir, cfg),
+        temperature=read_json(model_dir, "calibration.json"),
+        document_step=load_document_step(model_dir),
+    )
     documents = lambda units: (list(doc) for _, doc in itertools.groupby(units, key=lambda u: u["doc_id"]))  # noqa: E731
-    return lambda units: [[schema.labels(t)[i] for t, i in zip(TASKS, labels)]
-                          for doc in documents(units) for labels in pipe(doc)]
+    return lambda units: [
+        [schema.labels(t)[i] for t, i in zip(TASKS, labels)] for doc in documents(units) for labels in pipe(doc)
+    ]
 
 
 def worker(args) -> None:
     """Tag the units file one way; write predictions, timings and peak RSS as JSON."""
     import torch
 
-    from inference.tagger import Tagger
-    from labels.schema import load_schema
-    from training.data import read_units, contextualize
+    from govtag.inference.model_inputs import contextualize
+    from govtag.inference.tagger import Tagger
+    from govtag.labels.corpus import read_units
+    from govtag.labels.schema import load_schema
 
     torch.set_num_threads(args.threads)
     units = [json.loads(line) for line in Path(args.units).read_text(encoding="utf-8").splitlines()]
@@ -114,8 +129,10 @@ def worker(args) -> None:
         result["rss_mb"] = peak_rss_mb()
     else:
         backend, recheck = ("onnx", 0.0) if args.worker == "int8" else (args.worker, None)
-        tagger = Tagger.load(args.model, threads=args.threads, backend=backend, batch_size=args.batch_size,
-                             recheck_margin=recheck)
+        tagger = Tagger.load(
+            args.model, threads=args.threads, backend=backend, batch_size=args.batch_size, recheck_margin=recheck
+        )
+
         def predict(units: list[dict]) -> list[list[str]]:
             docs = [list(group) for _, group in itertools.groupby(units, key=lambda u: u["doc_id"])]
             return [[r["domain"], r["type"]] for doc in tagger.map_documents(tagger.predict, docs) for r in doc]
@@ -124,77 +141,152 @@ def worker(args) -> None:
         result["workers"], result["threads"] = tagger.workers, tagger.threads
         result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
         gold = contextualize(read_units(args.data, load_schema()))
-        result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold],
-                          "pred": predict(gold)}
+        result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold], "pred": predict(gold)}
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
 
 
 def run_worker(args, kind: str, units_file: Path, tmp: Path, extra: tuple[str, ...] = ()) -> dict:
     out = tmp / f"{kind}.json"
-    subprocess.run([sys.executable, __file__, "--worker", kind, "--model", str(args.model), "--units", str(units_file),
-                    "--data", str(args.data), "--threads", str(args.threads), "--batch-size", str(args.batch_size),
-                    "--rounds", str(args.rounds), "--out", str(out), *extra], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            kind,
+            "--model",
+            str(args.model),
+            "--units",
+            str(units_file),
+            "--data",
+            str(args.data),
+            "--threads",
+            str(args.threads),
+            "--batch-size",
+            str(args.batch_size),
+            "--rounds",
+            str(args.rounds),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        check=True,
+    )
     return json.loads(out.read_text(encoding="utf-8"))
 
 
 def macro_f1(rows: dict, task: int) -> float:
-    from labels.schema import load_schema
-    from training.metrics import task_metrics
+    from govtag.labels.schema import load_schema
+    from govtag.training.metrics import task_metrics
 
     name = ("domain", "type")[task]
-    return task_metrics([g[task] for g in rows["gold"]], [p[task] for p in rows["pred"]],
-                        load_schema().labels(name))["macro_f1"]
+    return task_metrics([g[task] for g in rows["gold"]], [p[task] for p in rows["pred"]], load_schema().labels(name))[
+        "macro_f1"
+    ]
 
 
 def speed(args) -> None:
-    from inference.onnx_export import HEADS, INT8, ONNX_DIR
+    from govtag.inference.onnx_session import HEADS, INT8, ONNX_DIR
 
     if not all((Path(args.model) / ONNX_DIR / name).exists() for name in (INT8, HEADS)):
         print(f"exporting {args.model} to ONNX first", file=sys.stderr)
         # in its own process: a worker forked from this one would start from the export's peak memory
-        subprocess.run([sys.executable, "-m", "inference.cli", "export-onnx", "--model", str(args.model)],
-                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "govtag.cli", "export-onnx", "--model", str(args.model)],
+            cwd=REPO,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     units = seed_corpus(args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         units_file = Path(tmp) / "units.jsonl"
         units_file.write_text("".join(json.dumps(u, ensure_ascii=False) + "\n" for u in units), encoding="utf-8")
         results = {kind: run_worker(args, kind, units_file, Path(tmp)) for kind in PATHS}
     base, ref = results["pipeline"], results["torch"]
-    print(f"\n{len(units)} units (seed reports × {args.repeat}), model `{args.model}`, {args.threads} threads, "
-          f"{cpu()}, load average {os.getloadavg()[0]:.1f}, best of {args.rounds} passes; "
-          f"macro-F1 on `{args.data}` ({len(ref['data']['gold'])} units); (b)–(d) tag {ref['workers']} "
-          f"document(s) at a time, {ref['threads']} thread(s) each\n")
+    print(
+        f"\n{len(units)} units (seed reports × {args.repeat}), model `{args.model}`, {args.threads} threads, "
+        f"{cpu()}, load average {os.getloadavg()[0]:.1f}, best of {args.rounds} passes; "
+        f"macro-F1 on `{args.data}` ({len(ref['data']['gold'])} units); (b)–(d) tag {ref['workers']} "
+        f"document(s) at a time, {ref['threads']} thread(s) each\n"
+    )
     print("| path | units/s | speed-up | peak RSS MB | same labels as (b) | domain macro-F1 | type macro-F1 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for kind, r in results.items():
         rate = r["units"] / r["seconds"]
         same = sum(a == b for a, b in zip(r["pred"], ref["pred"])) / len(units)
+        rows.append(
+            {
+                "path": PATHS[kind].format(args.batch_size),
+                "units_per_s": round(rate, 1),
+                "peak_rss_mb": round(r["rss_mb"]),
+                "same_labels_as_b": round(same, 4),
+                **(
+                    {
+                        "domain_macro_f1": round(macro_f1(r["data"], 0), 4),
+                        "type_macro_f1": round(macro_f1(r["data"], 1), 4),
+                    }
+                    if "data" in r
+                    else {}
+                ),
+            }
+        )
         f1 = [f"{macro_f1(r['data'], t):.3f}" if "data" in r else "–" for t in (0, 1)]
         if kind in ("onnx", "int8"):
-            f1 = [f"{f} ({100 * (macro_f1(r['data'], t) - macro_f1(ref['data'], t)):+.1f} pt)" for t, f in enumerate(f1)]
-        print(f"| {PATHS[kind].format(args.batch_size)} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
-              f"| {100 * same:.1f}% | {f1[0]} | {f1[1]} |")
+            f1 = [
+                f"{f} ({100 * (macro_f1(r['data'], t) - macro_f1(ref['data'], t)):+.1f} pt)" for t, f in enumerate(f1)
+            ]
+        print(
+            f"| {PATHS[kind].format(args.batch_size)} | {rate:.1f} | {rate / (base['units'] / base['seconds']):.1f}× | {r['rss_mb']:.0f} "
+            f"| {100 * same:.1f}% | {f1[0]} | {f1[1]} |"
+        )
     for kind in ("onnx", "int8"):
-        same = sum(a == b for a, b in zip(results[kind]["data"]["pred"], ref["data"]["pred"])) / len(ref["data"]["pred"])
-        print(f"\nOn `{args.data}`, {PATHS[kind][:3]} gives the same domain and type as (b) for {100 * same:.1f}% "
-              "of units.")
+        same = sum(a == b for a, b in zip(results[kind]["data"]["pred"], ref["data"]["pred"])) / len(
+            ref["data"]["pred"]
+        )
+        print(
+            f"\nOn `{args.data}`, {PATHS[kind][:3]} gives the same domain and type as (b) for {100 * same:.1f}% "
+            "of units."
+        )
+        rows[list(results).index(kind)]["same_labels_as_b_on_data"] = round(same, 4)
+    save(
+        "tagging_speed",
+        {
+            "units": len(units),
+            "model": str(args.model),
+            "threads": args.threads,
+            "data": str(args.data),
+            "rounds": args.rounds,
+            "paths": rows,
+        },
+    )
 
 
 def scale_worker(args) -> None:
-    from inference.pipeline import tag_paths
-    from inference.tagger import Tagger
+    from govtag.inference.pipeline import tag_paths
+    from govtag.inference.tagger import Tagger
 
     tagger = Tagger.load(args.model, threads=args.threads, backend=args.backend, batch_size=args.batch_size)
     loaded = peak_rss_mb()
     summary = tag_paths([args.units], tagger, Path(args.out).parent / "tagged")
-    Path(args.out).write_text(json.dumps({"units": summary.units, "seconds": summary.seconds, "loaded_mb": loaded,
-                                          "rss_mb": peak_rss_mb(), "backend": tagger.backend}), encoding="utf-8")
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "units": summary.units,
+                "seconds": summary.seconds,
+                "loaded_mb": loaded,
+                "rss_mb": peak_rss_mb(),
+                "backend": tagger.backend.name,
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def memory_scaling(args) -> None:
     seeds = sorted((REPO / "examples").glob("*.txt"))
     print("| reports | units | seconds | units/s | RSS after load MB | peak RSS MB |")
     print("|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for n in (int(x) for x in args.reports.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             corpus = Path(tmp) / "reports"
@@ -203,18 +295,25 @@ def memory_scaling(args) -> None:
                 shutil.copy(seeds[i % len(seeds)], corpus / f"{i:05d}_{seeds[i % len(seeds)].name}")
             backend = ("--backend", args.backend) if args.backend else ()
             r = run_worker(args, "scale", corpus, Path(tmp), backend)
-        print(f"| {n} | {r['units']} | {r['seconds']:.1f} | {r['units'] / r['seconds']:.1f} | {r['loaded_mb']:.0f} "
-              f"| {r['rss_mb']:.0f} |", flush=True)
+        rows.append({"reports": n, **r})
+        print(
+            f"| {n} | {r['units']} | {r['seconds']:.1f} | {r['units'] / r['seconds']:.1f} | {r['loaded_mb']:.0f} "
+            f"| {r['rss_mb']:.0f} |",
+            flush=True,
+        )
     print(f"\nbackend: {r['backend']}, model `{args.model}`, {args.threads} threads, {cpu()}, all outputs written")
+    save("memory_scaling", {"model": str(args.model), "threads": args.threads, "runs": rows})
 
 
 def main() -> None:
-    from inference.onnx_export import physical_cores
+    from govtag.inference.onnx_session import physical_cores
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(REPO / "models" / "default"))
     parser.add_argument("--repeat", type=int, default=1, help="Repeat the seed corpus N times.")
-    parser.add_argument("--data", default=str(REPO / "labels" / "data" / "seeds.jsonl"), help="Labeled JSONL for macro-F1.")
+    parser.add_argument(
+        "--data", default=str(REPO / "labels" / "data" / "seeds.jsonl"), help="Labeled JSONL for macro-F1."
+    )
     parser.add_argument("--threads", type=int, default=physical_cores())
     parser.add_argument("--batch-size", type=int, help="Batch size of (b)–(d) (default: the model's tag.batch_size).")
     parser.add_argument("--rounds", type=int, default=3, help="Timed passes per path; the fastest counts.")
@@ -226,7 +325,7 @@ def main() -> None:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.batch_size is None:
-        from training.bundle import check_bundle
+        from govtag.inference.bundle import check_bundle
 
         args.batch_size = check_bundle(args.model)[0].tag.batch_size
     if args.worker == "scale":

@@ -4,21 +4,43 @@ download / copyright notices, author and share lines, lists of related titles, t
 footer). `clean` drops them and returns them, so they are counted; it never drops a long line of report text,
 and no labeled unit with content is dropped by these rules (tests/test_boilerplate.py checks the corpus).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from .normalize import clean_line, to_simplified
 
-_PHRASES = ("试读结束", "查阅全文", "用户自发贡献", "该文观点仅代表作者本人", "本站仅提供信息存储空间", "如发现本站有涉嫌",
-            "如若转载", "请注明出处", "可搜索其他更多资料", "写作网", "范文网")
+_PHRASES = (
+    "试读结束",
+    "查阅全文",
+    "用户自发贡献",
+    "该文观点仅代表作者本人",
+    "本站仅提供信息存储空间",
+    "如发现本站有涉嫌",
+    "如若转载",
+    "请注明出处",
+    "可搜索其他更多资料",
+    "写作网",
+    "范文网",
+)
 _METADATA = r"(索引号|发布机构|发文机关|发文字号|成文日期|发布日期|发布时间|主题分类|公文种类|信息来源|浏览次数)\s*:"
-_LINE = re.compile("|".join((
-    r"copyright\b", r".{0,40}版权所有(?!人)", r"(首页|当前位置|您的位置|您现在的位置)\s*[:>]", r"(上一篇|下一篇)\s*:", r"分享到", r"字号\s*:",
-    r"(返回顶部|打印本页|关闭窗口|【打印】|【关闭】|相关推荐|相关阅读|相关文章|猜你喜欢|热门文章)$",
-    _METADATA,
-)), re.I)
+_LINE = re.compile(
+    "|".join(
+        (
+            r"copyright\b",
+            r".{0,40}版权所有(?!人)",
+            r"(首页|当前位置|您的位置|您现在的位置)\s*[:>]",
+            r"(上一篇|下一篇)\s*:",
+            r"分享到",
+            r"字号\s*:",
+            r"(返回顶部|打印本页|关闭窗口|【打印】|【关闭】|相关推荐|相关阅读|相关文章|猜你喜欢|热门文章)$",
+            _METADATA,
+        )
+    ),
+    re.I,
+)
 _METADATA_LABEL = re.compile(_METADATA + r"$")  # a web table copied as text: "索引号:", its value on the next line
 PAGE_NUMBER = re.compile(r"^[-—–\s]*(\d{1,4}|第\s*\d+\s*页(\s*共\s*\d+\s*页)?)[-—–\s]*$")
 _PAGER_WORD = re.compile(r"上一?页|下一?页|首页|尾页|末页|第\s*\d+\s*页|共\s*\d+\s*页")
@@ -26,15 +48,24 @@ _PAGER_REST = re.compile(r"[\d\s|/<>«»…\.]")  # page numbers and separators 
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(com|cn|net|org)\b", re.I)
 
 # 范文-site wrapper. Each rule names words no report uses of itself; most apply to short lines only.
-_EDITORIAL = re.compile(r"小编|仅供参考|以供参考|供大家参考|供您参考|欢迎(阅读|借鉴|参考|收藏|下载)|希望(对|能)(大家|你|您)"
-                        r"|(一起|快)来看看|精心(整理|收集|挑选)|网友(整理|分享|投稿)|^[【\[](导读|导语)[】\]]"
-                        r"|^总结是.{0,60}(书面材料|文体|文种)|(该|怎么|如何)写(呢|好)?\?$|可供.{0,16}参考|范文,")
-_NOTICE = re.compile(r"(免费|点击|立即|全文|付费)下载|下载(本文|文档|全文|此文|word)|文档格式|word格式|原创(文章|作品|声明)|如有侵权|侵权(必究|删除|请联系)|"
-                     r"版权(归|声明)|转载(请|须)|全文共\s*\d+\s*字|阅读全文|点击(查看|阅读|进入)|会员(专享|下载)|"
-                     r"本文(链接|地址|标签)|\.(docx?|wps|pdf)$", re.I)
-_WECHAT = re.compile(r"点击(上方)?.{0,6}关注|关注我们$|^阅读原文$|^(在看|点赞|分享|赞)([|/\s]*(在看|点赞|分享|赞))*$|长按(识别)?二维码|扫码关注")
+_EDITORIAL = re.compile(
+    r"小编|仅供参考|以供参考|供大家参考|供您参考|欢迎(阅读|借鉴|参考|收藏|下载)|希望(对|能)(大家|你|您)"
+    r"|(一起|快)来看看|精心(整理|收集|挑选)|网友(整理|分享|投稿)|^[【\[](导读|导语)[】\]]"
+    r"|^总结是.{0,60}(书面材料|文体|文种)|(该|怎么|如何)写(呢|好)?\?$|可供.{0,16}参考|范文,"
+)
+_NOTICE = re.compile(
+    r"(免费|点击|立即|全文|付费)下载|下载(本文|文档|全文|此文|word)|文档格式|word格式|原创(文章|作品|声明)|如有侵权|侵权(必究|删除|请联系)|"
+    r"版权(归|声明)|转载(请|须)|全文共\s*\d+\s*字|阅读全文|点击(查看|阅读|进入)|会员(专享|下载)|"
+    r"本文(链接|地址|标签)|\.(docx?|wps|pdf)$",
+    re.I,
+)
+_WECHAT = re.compile(
+    r"点击(上方)?.{0,6}关注|关注我们$|^阅读原文$|^(在看|点赞|分享|赞)([|/\s]*(在看|点赞|分享|赞))*$|长按(识别)?二维码|扫码关注"
+)
 _BYLINE = re.compile(r"(作者|编辑|责任编辑|责编|来源|发布者|投稿|时间|日期|更新时间|阅读|浏览|点击)\s*:")
-_SHARE_WORDS = re.compile(r"分享|收藏|点赞|评论|举报|打印|关闭|复制链接|微信|微博|QQ空间|QQ|朋友圈|扫一扫|[\d\s|/,、:()【】\[\]<>·-]")
+_SHARE_WORDS = re.compile(
+    r"分享|收藏|点赞|评论|举报|打印|关闭|复制链接|微信|微博|QQ空间|QQ|朋友圈|扫一扫|[\d\s|/,、:()【】\[\]<>·-]"
+)
 _WORD_COUNT = re.compile(r"\(\d{3,5}字\)$")  # a title as 范文 sites list it: "…工作总结(3700字)"
 _COLLECTION = re.compile(r"范文|精选\s*\d+\s*篇|通用\s*\d+\s*篇|\d+\s*篇(精选|汇总|合集)|(汇总|合集|大全)(\(\d+篇\))?$")
 _PIECE_MARKER = re.compile(r"[(【\[]?(篇|范文|第)\s*[一二三四五六七八九十\d]+\s*篇?[)】\]]?:?")
@@ -52,9 +83,17 @@ def _web_page_line(line: str) -> bool:
     """A short line with a web-page phrase or a line with several, a navigation or metadata line, or a short
     line with a URL. A long line with one such phrase is report text (a report saved as one line)."""
     phrases = sum(phrase in line for phrase in _PHRASES)
-    return (phrases > 1 or phrases == 1 and len(line) <= 60 or bool(_LINE.match(line))
-            or len(line) <= 60 and bool(PAGE_NUMBER.match(line) or _pager(line))
-            or len(line) <= 120 and not ends_sentence(line) and bool(_URL.search(line)))
+    return (
+        phrases > 1
+        or phrases == 1
+        and len(line) <= 60
+        or bool(_LINE.match(line))
+        or len(line) <= 60
+        and bool(PAGE_NUMBER.match(line) or _pager(line))
+        or len(line) <= 120
+        and not ends_sentence(line)
+        and bool(_URL.search(line))
+    )
 
 
 def _pager(line: str) -> bool:
@@ -66,16 +105,27 @@ def _wrapper_line(line: str) -> bool:
     """A line of a 范文 site's wrapper, recognised by itself."""
     short = len(line) <= 60
     return bool(
-        _EDITORIAL.search(line) and len(line) <= 300
-        or short and _NOTICE.search(line)
-        or short and _BYLINE.match(line)
-        or short and _WECHAT.search(line)
-        or len(line) <= 40 and any(w in line for w in ("分享", "收藏", "点赞")) and not _SHARE_WORDS.sub("", line)
-        or short and _WORD_COUNT.search(line)
-        or short and not ends_sentence(line) and _COLLECTION.search(line)
+        _EDITORIAL.search(line)
+        and len(line) <= 300
+        or short
+        and _NOTICE.search(line)
+        or short
+        and _BYLINE.match(line)
+        or short
+        and _WECHAT.search(line)
+        or len(line) <= 40
+        and any(w in line for w in ("分享", "收藏", "点赞"))
+        and not _SHARE_WORDS.sub("", line)
+        or short
+        and _WORD_COUNT.search(line)
+        or short
+        and not ends_sentence(line)
+        and _COLLECTION.search(line)
         or _PIECE_MARKER.fullmatch(line)
-        or len(line) <= 80 and _BREADCRUMB.fullmatch(line)
-        or short and _RELATED.fullmatch(line)
+        or len(line) <= 80
+        and _BREADCRUMB.fullmatch(line)
+        or short
+        and _RELATED.fullmatch(line)
     )
 
 

@@ -8,6 +8,7 @@ over-confident the way training units' scores are). A document's units are smoot
 its tags never depend on which other documents were tagged with it. docs/quality.md says what it adds and what
 a learned step did instead.
 """
+
 from __future__ import annotations
 
 import itertools

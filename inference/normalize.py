@@ -4,6 +4,7 @@ traditional characters mapped to simplified ones.
 The model reads `model_form(text)` whatever its source — gold units typed with full-width punctuation, web
 copies in traditional characters (繁體) — while the units themselves keep the text as it was read.
 """
+
 from __future__ import annotations
 
 import re

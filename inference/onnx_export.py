@@ -1,4 +1,4 @@
-"""ONNX Runtime export of a model directory, with int8 dynamic quantization, and a session to run it.
+"""ONNX Runtime export of a model directory, with int8 dynamic quantization (onnx_session.py runs it).
 
 `export_onnx` writes MODEL/onnx/model.onnx (fp32 encoder and pooling: token ids → one vector per input,
 dynamic batch and sequence), MODEL/onnx/model.int8.onnx (the same with int8 weights per output channel,
@@ -12,44 +12,31 @@ Measured choices (e5-small, argmax agreement with PyTorch; docs/speed.md):
 - the inputs of the feed-forward output projections (GELU activations with outlier channels) are badly
   served by one uint8 scale per tensor: `tag.onnx_smoothing` > 0 moves their range into the weights
   (SmoothQuant) so that these projections run int8 too, faster; 0 leaves them fp32.
-`OnnxSession` runs either on the tokenizer's padded batches, the way `Tagger` feeds them; with the int8
+`OnnxSession` (onnx_session.py) runs either on the tokenizer's padded batches, the way `Tagger` feeds them; with the int8
 file it also opens the fp32 one when asked for exact vectors (`Tagger` re-checks near ties with them).
 """
+
 from __future__ import annotations
 
 import logging
-import os
 import re
-import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from training.config import REPO_ROOT
+from ..labels.atomic import atomic_path
+from ..labels.corpus import read_units
+from .bundle import load_bundle
+from .config import PACKAGE_ROOT
+from .onnx_session import CONTEXT_VECTOR, EMBEDDING, FP32, HEADS, INT8, ONNX_DIR, OUTPUTS, TEXT_VECTOR
+from .tagger import Tagger
 
-from .atomic import atomic_path
-
-ONNX_DIR = "onnx"
-FP32, INT8, HEADS = "model.onnx", "model.int8.onnx", "heads.onnx"
-EMBEDDING = "embedding"  # the encoder's output
-TEXT_VECTOR, CONTEXT_VECTOR = "features", "context"  # the heads' inputs
-OUTPUTS = ("domain_logits", "type_logits")
 OPSET = 17
-CALIBRATION = REPO_ROOT / "labels" / "data" / "seeds.jsonl"  # units whose activations set the smoothing
+CALIBRATION = PACKAGE_ROOT / "labels" / "data" / "seeds.jsonl"  # units whose activations set the smoothing
 
 
-class OnnxModelMissing(FileNotFoundError):
-    pass
-
-
-def physical_cores() -> int:
-    import psutil
-
-    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
-
-
-def _modules(model) -> tuple["torch.nn.Module", "torch.nn.Module"]:  # noqa: F821 (torch is imported lazily)
+def _modules(model) -> tuple[torch.nn.Module, torch.nn.Module]:  # noqa: F821 (torch is imported lazily)
     """The encoder with pooling, and the heads returning a tuple of logits, as modules the tracer takes."""
     import torch
 
@@ -75,7 +62,9 @@ def _modules(model) -> tuple["torch.nn.Module", "torch.nn.Module"]:  # noqa: F82
 
 def _sample_batch(tokenizer, encoder_config) -> dict:
     """Two inputs of different lengths, so the traced graph contains the padding mask path."""
-    batch = tokenizer(["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"], padding=True, return_tensors="pt")
+    batch = tokenizer(
+        ["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"], padding=True, return_tensors="pt"
+    )
     if getattr(encoder_config, "type_vocab_size", 2) < 2:
         batch.pop("token_type_ids", None)  # the model ignores it; keep it out of the graph
     return {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
@@ -83,21 +72,23 @@ def _sample_batch(tokenizer, encoder_config) -> dict:
 
 def _ffn_outputs(graph) -> dict[str, int]:
     """The MatMuls of the feed-forward output projections (encoder.layer.N.output.dense) → N."""
-    return {n.name: int(re.search(r"layer\.(\d+)/", n.name).group(1)) for n in graph.node
-            if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name}
+    return {
+        n.name: int(re.search(r"layer\.(\d+)/", n.name).group(1))
+        for n in graph.node
+        if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name
+    }
 
 
 def ffn_input_maxima(model, tokenizer, cfg, schema, units: list[dict]) -> dict[int, np.ndarray]:
     """Per encoder layer N, the largest |value| of each input channel of encoder.layer.N.output.dense while
     the torch model tags `units` (one at a time: no padding among the values)."""
-    from .tagger import Tagger
-
     maxima = {}
 
     def keep(n):
         def hook(module, args):
             seen = args[0].detach().abs().amax(dim=(0, 1)).float().numpy()
             maxima[n] = np.maximum(maxima.get(n, seen), seen)
+
         return hook
 
     layers = model.encoder.encoder.layer
@@ -122,8 +113,10 @@ def smooth_ffn_outputs(graph, maxima: dict[int, np.ndarray], alpha: float) -> No
     for node in graph.node:
         if node.name in ffn:
             w = numpy_helper.to_array(weights[node.input[1]])  # (in, out): x @ w
-            s = (np.maximum(maxima[ffn[node.name]], 1e-5) ** alpha
-                 / np.maximum(np.abs(w).max(axis=1), 1e-5) ** (1 - alpha)).astype(np.float32)
+            s = (
+                np.maximum(maxima[ffn[node.name]], 1e-5) ** alpha
+                / np.maximum(np.abs(w).max(axis=1), 1e-5) ** (1 - alpha)
+            ).astype(np.float32)
             weights[node.input[1]].CopyFrom(numpy_helper.from_array(w * s[:, None], node.input[1]))
             scale, smoothed = node.name + "/smoothing", node.name + "/smoothed_input"
             graph.initializer.append(numpy_helper.from_array(1 / s, scale))
@@ -141,9 +134,6 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, smoothing: float |
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from training.bundle import load_bundle
-    from training.data import read_units
-
     model, tokenizer, cfg, schema = load_bundle(model_dir)
     smoothing = cfg.tag.onnx_smoothing if smoothing is None else smoothing
     out = Path(model_dir) / ONNX_DIR
@@ -154,17 +144,26 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, smoothing: float |
         features = model.embed(**batch)
     head_inputs = {TEXT_VECTOR: features, **({CONTEXT_VECTOR: features} if model.separate_context else {})}
     paths = {"fp32": out / FP32, "heads": out / HEADS}
-    exports = [(embed, tuple(batch.values()), paths["fp32"], {k: {0: "batch", 1: "sequence"} for k in batch},
-                [EMBEDDING]),
-               (heads, tuple(head_inputs.values()), paths["heads"], {k: {0: "batch"} for k in head_inputs},
-                list(OUTPUTS))]
+    exports = [
+        (embed, tuple(batch.values()), paths["fp32"], {k: {0: "batch", 1: "sequence"} for k in batch}, [EMBEDDING]),
+        (heads, tuple(head_inputs.values()), paths["heads"], {k: {0: "batch"} for k in head_inputs}, list(OUTPUTS)),
+    ]
     for module, args, path, inputs, outputs in exports:
         axes = {**inputs, **{k: {0: "batch"} for k in outputs}}
         with atomic_path(path) as tmp, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
             # TorchScript exporter: the dynamo one needs onnxscript, which is not a dependency
-            torch.onnx.export(module, args, str(tmp), dynamo=False, input_names=list(inputs), output_names=outputs,
-                              dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
+            torch.onnx.export(
+                module,
+                args,
+                str(tmp),
+                dynamo=False,
+                input_names=list(inputs),
+                output_names=outputs,
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                do_constant_folding=True,
+            )
     if not quantize:
         (out / INT8).unlink(missing_ok=True)  # an int8 file of an earlier export would be run instead
         return paths
@@ -177,62 +176,14 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, smoothing: float |
     logging.disable(logging.WARNING)  # "consider pre-processing": measured, it changes neither accuracy nor speed
     try:
         with atomic_path(paths["int8"]) as tmp:
-            quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                             nodes_to_exclude=[] if smoothing else ffn)
+            quantize_dynamic(
+                fp32,
+                tmp,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                reduce_range=True,
+                nodes_to_exclude=[] if smoothing else ffn,
+            )
     finally:
         logging.disable(logging.NOTSET)
     return paths
-
-
-class OnnxSession:
-    """ONNX Runtime sessions on MODEL/onnx/model.int8.onnx (or on the fp32 file when there is no int8
-    one, `export-onnx --no-quantize`, or with `fp32=True`) and on the heads."""
-
-    def __init__(self, model_dir: str | Path, fp32: bool | None = None, threads: int = 0):
-        import onnxruntime as ort
-
-        folder = Path(model_dir) / ONNX_DIR
-        if fp32 is None:
-            fp32 = not (folder / INT8).exists()
-        self.path = folder / (FP32 if fp32 else INT8)
-        for path in (self.path, folder / HEADS, folder / FP32):  # fp32 also re-checks the int8 near ties
-            if not path.exists():
-                raise OnnxModelMissing(f"{path}: no ONNX export of this model; "
-                                       f"run `govtag export-onnx --model {model_dir}` first")
-        self.options = ort.SessionOptions()
-        self.options.intra_op_num_threads = threads or physical_cores()
-        self.options.inter_op_num_threads = 1
-        self.options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.encoder = self._open(self.path)
-        self.head = self._open(folder / HEADS)
-        if [o.name for o in self.encoder.get_outputs()] != [EMBEDDING]:
-            raise OnnxModelMissing(f"{self.path}: exported by an earlier govtag (logits, not vectors); "
-                                   f"run `govtag export-onnx --model {model_dir}` again")
-        self.inputs = [i.name for i in self.encoder.get_inputs()]
-        self._exact = None if self.quantized else self.encoder  # the fp32 encoder, opened on first use
-        self._opening = threading.Lock()
-
-    @property
-    def quantized(self) -> bool:
-        return self.path.name == INT8
-
-    def _open(self, path: Path):
-        import onnxruntime as ort
-
-        return ort.InferenceSession(str(path), self.options, providers=["CPUExecutionProvider"])
-
-    def embed(self, batch, exact: bool = False) -> np.ndarray:
-        """Vectors for a padded batch (a mapping of torch tensors or numpy arrays), from the fp32 encoder if
-        `exact`; missing segment ids (a heading path read apart has none) are zeros."""
-        if exact and self._exact is None:
-            with self._opening:
-                self._exact = self._exact or self._open(self.path.with_name(FP32))
-        ids = np.asarray(batch["input_ids"], dtype=np.int64)
-        feed = {name: np.asarray(batch[name], dtype=np.int64) if name in batch else np.zeros_like(ids)
-                for name in self.inputs}
-        return (self._exact if exact else self.encoder).run([EMBEDDING], feed)[0]
-
-    def heads(self, features: np.ndarray, context: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        feed = {TEXT_VECTOR: features, **({CONTEXT_VECTOR: context} if context is not None else {})}
-        logits = self.head.run(list(OUTPUTS), {k: np.asarray(v, dtype=np.float32) for k, v in feed.items()})
-        return {name.removesuffix("_logits"): values for name, values in zip(OUTPUTS, logits)}

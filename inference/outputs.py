@@ -1,15 +1,15 @@
 """Tagged units to files an analyst opens: JSONL, CSV (Excel-ready), XLSX, Parquet, and a per-document summary."""
+
 from __future__ import annotations
 
 import csv
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from labels.schema import Schema
-
-from .atomic import atomic_write
+from ..labels.atomic import atomic_write
+from ..labels.schema import Schema
 
 COLUMNS = ("doc_id", "seq", "section", "text", "heading", "domain", "type", "domain_score", "type_score", "review")
 FORMATS = ("jsonl", "csv", "xlsx", "parquet")
@@ -37,7 +37,7 @@ def write_xlsx(path: Path, rows: Iterable[dict], columns: tuple[str, ...] | list
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("units")
     ws.freeze_panes = "A2"
-    for i, width in enumerate((24, 6, 40, 80, 8, 8, 12, 8, 8, 8)[:len(columns)], 1):
+    for i, width in enumerate((24, 6, 40, 80, 8, 8, 12, 8, 8, 8)[: len(columns)], 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.append(list(columns))
     n = 0
@@ -57,10 +57,20 @@ def write_parquet(path: Path, rows: Iterable[dict], chunk: int = 10_000) -> None
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([("doc_id", pa.string()), ("seq", pa.int64()), ("section", pa.string()),
-                        ("text", pa.string()), ("heading", pa.bool_()), ("domain", pa.string()),
-                        ("type", pa.string()), ("domain_score", pa.float64()), ("type_score", pa.float64()),
-                        ("review", pa.bool_())])
+    schema = pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("seq", pa.int64()),
+            ("section", pa.string()),
+            ("text", pa.string()),
+            ("heading", pa.bool_()),
+            ("domain", pa.string()),
+            ("type", pa.string()),
+            ("domain_score", pa.float64()),
+            ("type_score", pa.float64()),
+            ("review", pa.bool_()),
+        ]
+    )
     with atomic_write(path, mode="wb") as f, pq.ParquetWriter(f, schema) as writer:
         buffer: list[dict] = []
         for r in rows:

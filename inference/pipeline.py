@@ -4,19 +4,21 @@ Each file's tagged units are first written to OUTDIR/.parts/<content hash>.jsonl
 killed run restarted with `resume=True` skips what is done. The final outputs are then streamed from
 those parts in input order, each written atomically: memory stays flat however many files there are.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from .atomic import atomic_write
+from ..labels.atomic import atomic_write
+from .document import ReadError
 from .outputs import WRITERS, summary_columns, summary_row, write_csv, write_jsonl
-from .read import ReadError, expand, read_all
+from .read import expand, read_all
 from .segment import document_units
 from .tagger import Tagger
 
@@ -39,22 +41,23 @@ class RunSummary:
 
 
 def content_key(doc_id: str, text: str) -> str:
-    return hashlib.sha256(f"{doc_id}\0{text}".encode("utf-8")).hexdigest()[:24]
+    return hashlib.sha256(f"{doc_id}\0{text}".encode()).hexdigest()[:24]
 
 
 def run_fingerprint(tagger: Tagger, with_probs: bool) -> dict:
     """What a part depends on besides its document: model, weights, backend (and its int8 re-check margin),
     review threshold, --probs."""
-    if tagger.backend == "onnx":
-        weights = tagger.session.path  # the ONNX file this run executes (int8, or fp32 after --no-quantize)
-    else:
-        weights = tagger.model_dir / "model.safetensors" if tagger.model_dir else None
+    weights = tagger.backend.weights  # the file this run executes (for ONNX: int8, or fp32 after --no-quantize)
     stat = weights.stat() if weights and weights.exists() else None
-    recheck = tagger.cfg.tag.onnx_recheck_margin if tagger.backend == "onnx" and tagger.session.quantized else None
-    return {"model": str(tagger.model_dir.resolve()) if tagger.model_dir else None,
-            "weights": [weights.name, stat.st_size, int(stat.st_mtime)] if stat else None, "backend": tagger.backend,
-            "recheck_margin": recheck,
-            "review_threshold": tagger.cfg.tag.review_threshold, "probs": with_probs}
+    recheck = tagger.cfg.tag.onnx_recheck_margin if tagger.backend.quantized else None
+    return {
+        "model": str(tagger.model_dir.resolve()) if tagger.model_dir else None,
+        "weights": [weights.name, stat.st_size, int(stat.st_mtime)] if stat else None,
+        "backend": tagger.backend.name,
+        "recheck_margin": recheck,
+        "review_threshold": tagger.cfg.tag.review_threshold,
+        "probs": with_probs,
+    }
 
 
 def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool = False) -> Path:
@@ -66,12 +69,18 @@ def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool 
         before = json.loads(manifest.read_text(encoding="utf-8"))
         changed = [k for k in fingerprint if before.get(k) != fingerprint[k]]
         if changed:
-            what = {"model": "another model", "weights": "other weights", "backend": f"backend {before.get('backend')}",
-                    "recheck_margin": f"int8 re-check margin {before.get('recheck_margin')}",
-                    "review_threshold": f"review threshold {before.get('review_threshold')}",
-                    "probs": "--probs" if before.get("probs") else "no --probs"}
-            raise ValueError(f"{out_dir}: the earlier run there used {', '.join(what[k] for k in changed)}; "
-                             "resume with the same settings, or run without --resume")
+            what = {
+                "model": "another model",
+                "weights": "other weights",
+                "backend": f"backend {before.get('backend')}",
+                "recheck_margin": f"int8 re-check margin {before.get('recheck_margin')}",
+                "review_threshold": f"review threshold {before.get('review_threshold')}",
+                "probs": "--probs" if before.get("probs") else "no --probs",
+            }
+            raise ValueError(
+                f"{out_dir}: the earlier run there used {', '.join(what[k] for k in changed)}; "
+                "resume with the same settings, or run without --resume"
+            )
     else:
         shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir(parents=True, exist_ok=True)
@@ -87,8 +96,15 @@ def read_parts(paths: list[Path]) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, summary: RunSummary,
-                  resume: bool, with_probs: bool, progress=None) -> list[Path]:
+def tag_documents(
+    inputs: Iterable[str | Path],
+    tagger: Tagger,
+    parts: Path,
+    summary: RunSummary,
+    resume: bool,
+    with_probs: bool,
+    progress=None,
+) -> list[Path]:
     """Tag each readable file into its part (`tagger.workers` documents at a time); return the parts in
     input order."""
     seg = tagger.cfg.segment
@@ -104,8 +120,9 @@ def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, sum
                 summary.errors.append({"path": doc.path, "error": doc.reason})
                 if progress:
                     progress.advance(task)
-                    progress.console.print(f"error: {doc.path}: {doc.reason}", style="red", markup=False,
-                                           soft_wrap=True)
+                    progress.console.print(
+                        f"error: {doc.path}: {doc.reason}", style="red", markup=False, soft_wrap=True
+                    )
                 continue
             part = parts / f"{content_key(doc.doc_id, doc.text)}.jsonl"
             done.append(part)
@@ -128,8 +145,7 @@ def tag_documents(inputs: Iterable[str | Path], tagger: Tagger, parts: Path, sum
     return done
 
 
-def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[str, ...],
-              summary: RunSummary) -> None:
+def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[str, ...], summary: RunSummary) -> None:
     from .report import ReportBuilder
 
     for fmt in formats:
@@ -157,9 +173,15 @@ def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[st
     summary.outputs += ["summary.csv", "report.html", "errors.jsonl"]
 
 
-def tag_paths(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | Path,
-              formats: tuple[str, ...] = ("jsonl", "csv", "xlsx"), resume: bool = False,
-              with_probs: bool = False, progress=None) -> RunSummary:
+def tag_paths(
+    inputs: Iterable[str | Path],
+    tagger: Tagger,
+    out_dir: str | Path,
+    formats: tuple[str, ...] = ("jsonl", "csv", "xlsx"),
+    resume: bool = False,
+    with_probs: bool = False,
+    progress=None,
+) -> RunSummary:
     unknown = set(formats) - set(WRITERS)
     if unknown:
         raise ValueError(f"unknown output format(s) {sorted(unknown)}; choose from {sorted(WRITERS)}")

@@ -12,20 +12,22 @@ the same resources (CPU-only) and keeps it in separate CPU tasks when the replic
 Input files, the model directory and OUTDIR must be visible to every node (one machine, or a shared
 filesystem). `ray.init()` joins the cluster named by RAY_ADDRESS, or starts a local one.
 """
+
 from __future__ import annotations
 
 import json
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
+from .document import ReadError
 from .outputs import WRITERS, write_jsonl, write_parquet
 from .pipeline import RunSummary, content_key, prepare_parts, read_parts, write_all
-from .read import ReadError, doc_ids, expand, read
+from .read import doc_ids, expand, read
 from .segment import document_units
 from .tagger import Tagger
 
@@ -37,10 +39,12 @@ def file_rows(inputs: Iterable[str | Path], exclude: Path | None = None) -> list
     a worker reads (its working directory may differ), or the error of an input that is not a file."""
     items = list(expand(inputs, exclude))
     ids = doc_ids([p for p in items if isinstance(p, Path)])
-    return [{"index": i, "path": item.path, "read": "", "doc_id": "", "error": item.reason}
-            if isinstance(item, ReadError) else
-            {"index": i, "path": str(item), "read": str(item.resolve()), "doc_id": ids[item], "error": ""}
-            for i, item in enumerate(items)]
+    return [
+        {"index": i, "path": item.path, "read": "", "doc_id": "", "error": item.reason}
+        if isinstance(item, ReadError)
+        else {"index": i, "path": str(item), "read": str(item.resolve()), "doc_id": ids[item], "error": ""}
+        for i, item in enumerate(items)
+    ]
 
 
 def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int, resume: bool) -> dict:
@@ -66,10 +70,27 @@ class TagReplica:
     files): it writes every document's part, one `Tagger.predict` per document as `tag_paths` does, then
     the partition's units as one Parquet file named by the input number of its first file."""
 
-    def __init__(self, model_dir: str, parts: str, parquet_dir: str, with_probs: bool, threads: int,
-                 backend: str, batch_size: int | None, review_threshold: float, recheck_margin: float):
-        self.tagger = Tagger.load(model_dir, threads=threads, workers=1, backend=backend, batch_size=batch_size,
-                                  review_threshold=review_threshold, recheck_margin=recheck_margin)
+    def __init__(
+        self,
+        model_dir: str,
+        parts: str,
+        parquet_dir: str,
+        with_probs: bool,
+        threads: int,
+        backend: str,
+        batch_size: int | None,
+        review_threshold: float,
+        recheck_margin: float,
+    ):
+        self.tagger = Tagger.load(
+            model_dir,
+            threads=threads,
+            workers=1,
+            backend=backend,
+            batch_size=batch_size,
+            review_threshold=review_threshold,
+            recheck_margin=recheck_margin,
+        )
         self.parts, self.parquet_dir, self.with_probs = Path(parts), Path(parquet_dir), with_probs
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -104,6 +125,7 @@ class ReplicaPool:
     """How many model replicas, and what each holds. `workers` None: one per `gpus_per_worker` GPUs where
     replicas use GPUs, else one per `cpus_per_worker` CPUs. `gpus_per_worker` None: 1 on a cluster with
     GPUs, else 0. A partition holds at most `docs_per_partition` files, fewer when that leaves a replica idle."""
+
     workers: int | None = None
     cpus_per_worker: int = 1
     gpus_per_worker: float | None = None
@@ -112,40 +134,76 @@ class ReplicaPool:
     def resolve(self, cluster: dict, n_files: int) -> tuple[int, float, int]:
         """(replicas, GPUs per replica, files per partition) on a cluster of `ray.cluster_resources()`."""
         gpus = (1.0 if cluster.get("GPU", 0) else 0.0) if self.gpus_per_worker is None else self.gpus_per_worker
-        size = self.workers or max(1, int(cluster.get("GPU", 0) / gpus if gpus
-                                          else cluster.get("CPU", 1) // self.cpus_per_worker))
+        size = self.workers or max(
+            1, int(cluster.get("GPU", 0) / gpus if gpus else cluster.get("CPU", 1) // self.cpus_per_worker)
+        )
         return size, gpus, max(1, min(self.docs_per_partition, -(-n_files // size)))
 
 
-def run_pool(rows: list[dict], tagger: Tagger, parts: Path, parquet_dir: Path, pool: ReplicaPool, resume: bool,
-             with_probs: bool, batch_size: int | None) -> list[dict]:
+def run_pool(
+    rows: list[dict],
+    tagger: Tagger,
+    parts: Path,
+    parquet_dir: Path,
+    pool: ReplicaPool,
+    resume: bool,
+    with_probs: bool,
+    batch_size: int | None,
+) -> list[dict]:
     """The Ray Data pipeline on the connected cluster: the replicas' rows, without the units."""
     import ray.data
 
     size, gpus, per_partition = pool.resolve(ray.cluster_resources(), len(rows))
     seg = tagger.cfg.segment
-    replica = dict(model_dir=str(tagger.model_dir.resolve()), parts=str(parts), parquet_dir=str(parquet_dir),
-                   with_probs=with_probs, threads=pool.cpus_per_worker, backend=tagger.backend, batch_size=batch_size,
-                   review_threshold=tagger.cfg.tag.review_threshold,
-                   recheck_margin=tagger.cfg.tag.onnx_recheck_margin)
+    replica = dict(
+        model_dir=str(tagger.model_dir.resolve()),
+        parts=str(parts),
+        parquet_dir=str(parquet_dir),
+        with_probs=with_probs,
+        threads=pool.cpus_per_worker,
+        backend=tagger.backend.name,
+        batch_size=batch_size,
+        review_threshold=tagger.cfg.tag.review_threshold,
+        recheck_margin=tagger.cfg.tag.onnx_recheck_margin,
+    )
     options = ray.data.DataContext.get_current().execution_options
     keep_order, options.preserve_order = options.preserve_order, True  # partitions follow the input order
     try:
-        return (ray.data.from_items(rows, override_num_blocks=len(rows))
-                .map(read_and_segment, fn_kwargs=dict(parts=str(parts), max_bytes=int(seg.max_file_mb * 1e6),
-                                                      max_unit_chars=seg.max_unit_chars, resume=resume))
-                .map_batches(TagReplica, batch_size=per_partition, fn_constructor_kwargs=replica,
-                             compute=ray.data.ActorPoolStrategy(size=size), num_cpus=pool.cpus_per_worker,
-                             num_gpus=gpus)
-                .take_all())
+        return (
+            ray.data.from_items(rows, override_num_blocks=len(rows))
+            .map(
+                read_and_segment,
+                fn_kwargs=dict(
+                    parts=str(parts),
+                    max_bytes=int(seg.max_file_mb * 1e6),
+                    max_unit_chars=seg.max_unit_chars,
+                    resume=resume,
+                ),
+            )
+            .map_batches(
+                TagReplica,
+                batch_size=per_partition,
+                fn_constructor_kwargs=replica,
+                compute=ray.data.ActorPoolStrategy(size=size),
+                num_cpus=pool.cpus_per_worker,
+                num_gpus=gpus,
+            )
+            .take_all()
+        )
     finally:
         options.preserve_order = keep_order
 
 
-def tag_paths_ray(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | Path,
-                  formats: tuple[str, ...] = ("jsonl", "csv", "xlsx"), resume: bool = False,
-                  with_probs: bool = False, pool: ReplicaPool | None = None,
-                  batch_size: int | None = None) -> RunSummary:
+def tag_paths_ray(
+    inputs: Iterable[str | Path],
+    tagger: Tagger,
+    out_dir: str | Path,
+    formats: tuple[str, ...] = ("jsonl", "csv", "xlsx"),
+    resume: bool = False,
+    with_probs: bool = False,
+    pool: ReplicaPool | None = None,
+    batch_size: int | None = None,
+) -> RunSummary:
     """`tag_paths` on Ray. `tagger` (best loaded on the driver's CPU) names the model and writes the final
     outputs; the replicas tag with `batch_size` (None: their device's default, tag.batch_size or
     tag.gpu_batch_size). Joins the running Ray cluster, or starts one (and stops it after)."""
@@ -169,8 +227,9 @@ def tag_paths_ray(inputs: Iterable[str | Path], tagger: Tagger, out_dir: str | P
         if started:
             ray.init(logging_level="WARNING")
         try:
-            tagged = run_pool(rows, tagger, parts, out_dir / PARQUET_DIR, pool or ReplicaPool(), resume, with_probs,
-                              batch_size)
+            tagged = run_pool(
+                rows, tagger, parts, out_dir / PARQUET_DIR, pool or ReplicaPool(), resume, with_probs, batch_size
+            )
         finally:
             if started:
                 ray.shutdown()

@@ -3,6 +3,7 @@
 Every problem with one input becomes a ReadError naming the file and the reason, so a caller can
 report it and go on with the other files. `read` handles one file at a time (streaming).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -11,47 +12,55 @@ import logging
 import re
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .boilerplate import PAGE_NUMBER, clean, ends_sentence
+from .document import DecodeError, Document, ReadError
 from .normalize import CONTROL, clean_line
+from .segment import marker
+from .word import docx_lines, office_lines
 
 OFFICE = (".doc", ".wps", ".rtf", ".odt")  # converted to .docx by LibreOffice (`soffice`), when it is installed
 SUPPORTED = (".txt", ".docx", ".pdf", ".html", ".htm") + OFFICE
 # Found in a directory these are reported as unsupported rather than skipped silently.
 UNSUPPORTED_DOCS = (".xls", ".xlsx", ".ppt", ".pptx")
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
-         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-_UNCOMMON = re.compile(r"[^\s\x20-\x7e\u00a0-\u024f\u2000-\u206f\u2460-\u24ff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
-                       r"\uff00-\uffef]")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_UNCOMMON = re.compile(
+    r"[^\s\x20-\x7e\u00a0-\u024f\u2000-\u206f\u2460-\u24ff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uff00-\uffef]"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAV_ATTR = re.compile(r"nav|menu|breadcrumb|crumb|footer|sidebar|share|copyright|pager", re.I)
-_HTML_BLOCKS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-                "section", "article", "blockquote", "pre", "dt", "dd")
-
-
-class DecodeError(ValueError):
-    pass
-
-
-class ReadError(Exception):
-    def __init__(self, path: str | Path, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path, self.reason = str(path), reason
-
-
-@dataclass
-class Document:
-    path: Path
-    doc_id: str
-    text: str  # cleaned: boilerplate lines removed, full-width ASCII folded
-    dropped: list[str] = field(default_factory=list)  # the boilerplate lines removed
-    encoding: str = ""
-    headings: set[str] = field(default_factory=set)  # lines set in a heading style (.docx), as in `text`
-    title: str = ""  # the file's own title: an HTML <title>, else a file name that reads as one
+_HTML_BLOCKS = (
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "dt",
+    "dd",
+)
 
 
 def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterator[Path | ReadError]:
@@ -62,9 +71,13 @@ def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterato
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            named = sorted(f for f in p.rglob("*") if f.suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                           and not (skip and f.resolve().is_relative_to(skip)))
+            named = sorted(
+                f
+                for f in p.rglob("*")
+                if f.suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                and not (skip and f.resolve().is_relative_to(skip))
+            )
             broken = [f for f in named if f.is_symlink() and not f.exists()]
             yield from (ReadError(f, "broken symbolic link: its target is missing") for f in broken)
             found = [f for f in named if f.is_file()]
@@ -117,9 +130,11 @@ def decode(data: bytes) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(encoding), encoding
+                return data[len(bom) :].decode(encoding), encoding
             except UnicodeDecodeError:
-                raise DecodeError(f"undecodable text (starts with a {encoding} byte-order mark but is not {encoding})") from None
+                raise DecodeError(
+                    f"undecodable text (starts with a {encoding} byte-order mark but is not {encoding})"
+                ) from None
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -149,7 +164,6 @@ def decode(data: bytes) -> tuple[str, str]:
 def _pdf_lines(path: Path) -> tuple[list[str], list[str]]:
     """Lines of the text layer, hard-wrapped lines rejoined; page numbers are returned as dropped."""
     import pdfplumber
-    from .segment import marker
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font-descriptor warnings about PDFs it reads fine
     lines, dropped, full = [], [], False
@@ -184,11 +198,16 @@ def _html_lines(data: bytes) -> tuple[list[str], list[str], str, str]:
     dropped = []
     page = len(soup.get_text(strip=True))
     # navigation by class or id name, but never a wrapper holding most of the page ("layout-with-sidebar")
-    hidden = [t for t in soup.find_all(True) if t.name in ("nav", "footer", "aside", "form", "button")
-              or t.name not in ("html", "body", "main", "article")
-              and _NAV_ATTR.search(" ".join(t.get("class", [])) + " " + (t.get("id") or ""))
-              and len(t.get_text(strip=True)) < 0.5 * page
-              or t.name == "table" and "索引号" in t.get_text()]
+    hidden = [
+        t
+        for t in soup.find_all(True)
+        if t.name in ("nav", "footer", "aside", "form", "button")
+        or t.name not in ("html", "body", "main", "article")
+        and _NAV_ATTR.search(" ".join(t.get("class", [])) + " " + (t.get("id") or ""))
+        and len(t.get_text(strip=True)) < 0.5 * page
+        or t.name == "table"
+        and "索引号" in t.get_text()
+    ]
     for tag in hidden:
         if not tag.decomposed:
             dropped.extend(s.strip() for s in tag.get_text("\n").splitlines() if s.strip())
@@ -211,10 +230,13 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
     if size == 0:
         raise ReadError(path, "empty file")
     if max_bytes is not None and size > max_bytes:
-        raise ReadError(path, f"file is {size / 1e6:.3g} MB, over the {max_bytes / 1e6:g} MB limit (segment.max_file_mb)")
+        raise ReadError(
+            path, f"file is {size / 1e6:.3g} MB, over the {max_bytes / 1e6:g} MB limit (segment.max_file_mb)"
+        )
     if suffix == ".docx" and not zipfile.is_zipfile(path):
-        raise ReadError(path, "not a readable .docx file: not a Word package (damaged, or a .doc or other file "
-                              "renamed .docx)")
+        raise ReadError(
+            path, "not a readable .docx file: not a Word package (damaged, or a .doc or other file renamed .docx)"
+        )
     encoding, dropped, headings, title = "", [], [], ""
     try:
         if suffix == ".txt":
@@ -223,8 +245,6 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         elif suffix in (".html", ".htm"):
             lines, dropped, encoding, title = _html_lines(path.read_bytes())
         elif suffix == ".docx" or suffix in OFFICE:
-            from .word import docx_lines, office_lines
-
             lines, headings = docx_lines(path) if suffix == ".docx" else office_lines(path)
         else:
             lines, dropped = _pdf_lines(path)
@@ -243,6 +263,21 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
     headings = {clean_line(part) for line in headings for part in line.splitlines()} - {""}  # as the lines in `text`
     title = clean_line(title) or (path.stem if len(_CJK.findall(path.stem)) >= 4 else "")
     return Document(path, doc_id or path.stem, text, dropped, encoding, headings, title)
+
+
+def read_text(text: str, doc_id: str = "text", title: str = "") -> Document:
+    """A text given as a string, read as a .txt file with that content would be (page furniture dropped, width
+    folded, traditional characters mapped); `title`: its title if the text has none."""
+    lines = text.splitlines()
+    cleaned, dropped = clean(lines)
+    if not cleaned:
+        raise ReadError(
+            doc_id,
+            f"no text left after removing {len(dropped)} boilerplate line(s)"
+            if dropped
+            else "no text (only whitespace)",
+        )
+    return Document(Path(doc_id), doc_id, cleaned, dropped, title=clean_line(title))
 
 
 def read_all(items: list[Path | ReadError], max_bytes: int | None = None) -> Iterator[Document | ReadError]:

@@ -3,6 +3,7 @@
 Charts are matplotlib PNGs embedded in the page; their axes use the schema's English label names
 and document numbers, so they render without CJK fonts. The page text is Chinese as in the reports.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,9 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from labels.schema import Schema  # noqa: E402
-
-from .atomic import atomic_write  # noqa: E402
+from ..labels.atomic import atomic_write  # noqa: E402
+from ..labels.schema import Schema  # noqa: E402
 
 LISTED_TYPES = ("problem", "plan")
 MAX_LISTED = 200  # sentences per domain × type in the page; all of them are in units.* files
@@ -49,7 +49,9 @@ class ReportBuilder:
             if u["type"] in LISTED_TYPES:
                 bucket = self.listed.setdefault(key, [])
                 if len(bucket) < MAX_LISTED:
-                    bucket.append({"doc_id": doc_id, "text": u["text"], "score": min(u["domain_score"], u["type_score"])})
+                    bucket.append(
+                        {"doc_id": doc_id, "text": u["text"], "score": min(u["domain_score"], u["type_score"])}
+                    )
                 else:
                     self.dropped[key] += 1
 
@@ -97,13 +99,17 @@ class ReportBuilder:
                 items = "".join(
                     f'<li class="{"review" if r["score"] < self.threshold else ""}">{html.escape(r["text"])} '
                     f'<span class="meta">{html.escape(r["doc_id"])} · {r["score"]:.2f}'
-                    f'{" · 待复核" if r["score"] < self.threshold else ""}</span></li>' for r in rows)
+                    f"{' · 待复核' if r['score'] < self.threshold else ''}</span></li>"
+                    for r in rows
+                )
                 parts.append(f"<h3>{d} · {t} ({self.cells[(d, t)]}){more}</h3><ol>{items}</ol>")
         return "\n".join(parts)
 
     def render(self) -> str:
-        docs = "".join(f"<tr><td>{i}</td><td>{html.escape(doc)}</td><td>{total}</td></tr>"
-                       for i, (doc, _, total) in enumerate(self.documents, 1))
+        docs = "".join(
+            f"<tr><td>{i}</td><td>{html.escape(doc)}</td><td>{total}</td></tr>"
+            for i, (doc, _, total) in enumerate(self.documents, 1)
+        )
         return f"""<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>govtag report</title>
 <style>body{{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",
 sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.5}}img{{max-width:100%;display:block}}

@@ -11,6 +11,7 @@ The model's labels are shown to the annotator but never sit where `govtag import
 label (Label Studio predictions, doccano metadata, the CSV's `model_*` columns), so an untouched task is
 skipped on import instead of turning a model guess into gold.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,18 +19,36 @@ import math
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from labels.schema import TASKS, Schema
-from training.config import ReviewConfig
-from training.data import iter_jsonl
-
-from .atomic import atomic_write
+from ..labels.atomic import atomic_write
+from ..labels.corpus import iter_jsonl
+from ..labels.schema import TASKS, Schema
+from .config import ReviewConfig
 from .outputs import write_csv
 from .segment import SECTION_SEP
 
-CSV_COLUMNS = ("doc_id", "seq", "heading", "section", "text", "model_domain", "model_type",
-               "domain_score", "type_score", "reason", "domain", "type", "annotator", "note")
+CSV_COLUMNS = (
+    "doc_id",
+    "seq",
+    "heading",
+    "section",
+    "text",
+    "model_domain",
+    "model_type",
+    "domain_score",
+    "type_score",
+    "reason",
+    "domain",
+    "type",
+    "annotator",
+    "note",
+)
 LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE = (
-    "label_studio.json", "label_studio_config.xml", "doccano.jsonl", "doccano_labels.json", "review.csv")
+    "label_studio.json",
+    "label_studio_config.xml",
+    "doccano.jsonl",
+    "doccano_labels.json",
+    "review.csv",
+)
 TASK_FILES = (LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE)
 
 
@@ -75,11 +94,13 @@ def select(units: list[dict], schema: Schema, cfg: ReviewConfig, n: int | None =
     for u in units:
         score, reasons = priority(u, schema, cfg)
         by_doc.setdefault(str(u["doc_id"]), []).append({**u, "priority": round(score, 4), "reason": "; ".join(reasons)})
-    queues = sorted((sorted(q, key=lambda u: (-u["priority"], u["seq"])) for q in by_doc.values()),
-                    key=lambda q: (-q[0]["priority"], str(q[0]["doc_id"])))
+    queues = sorted(
+        (sorted(q, key=lambda u: (-u["priority"], u["seq"])) for q in by_doc.values()),
+        key=lambda q: (-q[0]["priority"], str(q[0]["doc_id"])),
+    )
     chosen: list[dict] = []
     for depth in range(max((len(q) for q in queues), default=0)):
-        chosen += [q[depth] for q in queues if depth < len(q)][:n - len(chosen)]
+        chosen += [q[depth] for q in queues if depth < len(q)][: n - len(chosen)]
         if len(chosen) >= n:
             break
     return chosen
@@ -92,8 +113,11 @@ def read_tagged(path: str | Path) -> list[dict]:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no tagged units (run `govtag tag ... -o DIR` first)")
     units = [r for _, r in iter_jsonl(path)]
-    missing = [f for f in ("doc_id", "seq", "text", "domain", "type", "domain_score", "type_score")
-               if units and f not in units[0]]
+    missing = [
+        f
+        for f in ("doc_id", "seq", "text", "domain", "type", "domain_score", "type_score")
+        if units and f not in units[0]
+    ]
     if missing:
         raise ValueError(f"{path}: not tagged units, missing {missing}")
     return units
@@ -106,33 +130,60 @@ def tagging_model(tagged: str | Path) -> str:
 
 
 def unit_fields(u: dict) -> dict:
-    return {"doc_id": u["doc_id"], "seq": u["seq"], "heading": bool(u.get("heading")),
-            "section": u.get("section") or "", "text": u["text"], "reason": u["reason"]}
+    return {
+        "doc_id": u["doc_id"],
+        "seq": u["seq"],
+        "heading": bool(u.get("heading")),
+        "section": u.get("section") or "",
+        "text": u["text"],
+        "reason": u["reason"],
+    }
 
 
 def model_fields(u: dict) -> dict:
     """The model's labels and scores, in fields import never takes as the human's label."""
-    return {"model_domain": u["domain"], "model_type": u["type"],
-            "domain_score": u["domain_score"], "type_score": u["type_score"]}
+    return {
+        "model_domain": u["domain"],
+        "model_type": u["type"],
+        "domain_score": u["domain_score"],
+        "type_score": u["type_score"],
+    }
 
 
 def label_studio(units: list[dict], model: str) -> list[dict]:
     """Tasks with the model's labels as predictions, so the annotator only corrects. A prediction's score
     is the lower of the two heads' top probabilities (0–1), the confidence review ranks by."""
-    return [{"id": i, "data": unit_fields(u), "predictions": [{
-        "model_version": model, "score": min(u["domain_score"], u["type_score"]),
-        "result": [{"from_name": t, "to_name": "text", "type": "choices", "value": {"choices": [u[t]]}}
-                   for t in TASKS]}]} for i, u in enumerate(units, 1)]
+    return [
+        {
+            "id": i,
+            "data": unit_fields(u),
+            "predictions": [
+                {
+                    "model_version": model,
+                    "score": min(u["domain_score"], u["type_score"]),
+                    "result": [
+                        {"from_name": t, "to_name": "text", "type": "choices", "value": {"choices": [u[t]]}}
+                        for t in TASKS
+                    ],
+                }
+            ],
+        }
+        for i, u in enumerate(units, 1)
+    ]
 
 
 def label_studio_config(schema: Schema) -> str:
     """The labeling interface: the unit with its section, one required single choice per task."""
-    blocks = [f'  <Header value="$section"/>\n  <Text name="text" value="$text"/>']
+    blocks = ['  <Header value="$section"/>\n  <Text name="text" value="$text"/>']
     for t in TASKS:
-        choices = "\n".join(f'    <Choice value={quoteattr(label)} hint={quoteattr(schema.definitions[t][label])}/>'
-                            for label in schema.labels(t))
-        blocks.append(f'  <Header value="{t}"/>\n  <Choices name="{t}" toName="text" choice="single" '
-                      f'required="true">\n{choices}\n  </Choices>')
+        choices = "\n".join(
+            f"    <Choice value={quoteattr(label)} hint={quoteattr(schema.definitions[t][label])}/>"
+            for label in schema.labels(t)
+        )
+        blocks.append(
+            f'  <Header value="{t}"/>\n  <Choices name="{t}" toName="text" choice="single" '
+            f'required="true">\n{choices}\n  </Choices>'
+        )
     return "<View>\n" + "\n".join(blocks) + "\n</View>\n"
 
 
@@ -152,8 +203,22 @@ def write_tasks(units: list[dict], out_dir: str | Path, schema: Schema, model: s
     with atomic_write(out / DOCCANO) as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in doccano(units))
     with atomic_write(out / DOCCANO_LABELS) as f:
-        json.dump([{"text": f"{t}:{label}", "background_color": "#4a90d9" if t == "domain" else "#d98c4a",
-                    "text_color": "#ffffff"} for t in TASKS for label in schema.labels(t)], f, ensure_ascii=False)
-    write_csv(out / CSV_FILE, ({**unit_fields(u), **model_fields(u), "domain": "", "type": "", "annotator": "",
-                                "note": ""} for u in units), CSV_COLUMNS)
+        json.dump(
+            [
+                {
+                    "text": f"{t}:{label}",
+                    "background_color": "#4a90d9" if t == "domain" else "#d98c4a",
+                    "text_color": "#ffffff",
+                }
+                for t in TASKS
+                for label in schema.labels(t)
+            ],
+            f,
+            ensure_ascii=False,
+        )
+    write_csv(
+        out / CSV_FILE,
+        ({**unit_fields(u), **model_fields(u), "domain": "", "type": "", "annotator": "", "note": ""} for u in units),
+        CSV_COLUMNS,
+    )
     return [out / name for name in TASK_FILES]

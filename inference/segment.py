@@ -8,13 +8,14 @@ aspect ("民生方面。") — are ordinary units but enter the section path of 
 Each unit also carries its document's title: the first title-like line near the top, or the file's
 title when the text has none.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
-from training.config import SegmentConfig
+from .config import default_config
 
 SECTION_SEP = " > "
 LEAD_LEVEL = 6  # 一是/二是… sit below every numbered heading level
@@ -37,8 +38,10 @@ _LEAD_LINE = re.compile(r"[^,，。;；!?！？]{2,20}[:：]|[^,，。;；:：]{
 _NOT_LEAD = re.compile(r"如下|以下|各位|同志|代表|委员|常委会|[党市县区镇乡街]委[:：]$|领导|记者|[问答][:：]$|主持人")
 _TITLE_END = "。！？!?:：;；,，"
 # a title-like line naming a kind of document or event is taken before a line that only looks like a title
-_DOCUMENT_WORD = re.compile(r"报告|总结|计划|要点|思路|打算|安排|通报|讲话|致辞|发言|会议|会上|召开|开幕|闭幕|调研|督查|"
-                            r"曝光|暗访|解读|说明|答记者问|访谈|专访|方案|意见|办法|述职|述廉|公开|年报|纪要|部署")
+_DOCUMENT_WORD = re.compile(
+    r"报告|总结|计划|要点|思路|打算|安排|通报|讲话|致辞|发言|会议|会上|召开|开幕|闭幕|调研|督查|"
+    r"曝光|暗访|解读|说明|答记者问|访谈|专访|方案|意见|办法|述职|述廉|公开|年报|纪要|部署"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 TITLE_SEARCH = 6  # a document's title is among its first units
 _END = "。！？!?"
@@ -109,7 +112,7 @@ def split_long(sentence: str, limit: int) -> list[str]:
                 else:
                     packed.append(p)
             return [q.strip() for p in packed for q in split_long(p, limit) if q.strip()]
-    return [sentence[i:i + limit] for i in range(0, len(sentence), limit)]
+    return [sentence[i : i + limit] for i in range(0, len(sentence), limit)]
 
 
 def is_lead(text: str) -> bool:
@@ -118,9 +121,15 @@ def is_lead(text: str) -> bool:
 
 
 def _title_like(text: str) -> bool:
-    return (4 <= len(text) <= TITLE_CHARS and text[-1] not in _TITLE_END and marker(text) is None
-            and not is_lead(text) and not text.startswith(("—", "-")) and not re.search("[:：>»›]", text)
-            and len(_CJK.findall(text)) >= 4)
+    return (
+        4 <= len(text) <= TITLE_CHARS
+        and text[-1] not in _TITLE_END
+        and marker(text) is None
+        and not is_lead(text)
+        and not text.startswith(("—", "-"))
+        and not re.search("[:：>»›]", text)
+        and len(_CJK.findall(text)) >= 4
+    )
 
 
 def document_title(units: Iterable[tuple[str, bool]], fallback: str = "") -> str:
@@ -133,8 +142,13 @@ def document_title(units: Iterable[tuple[str, bool]], fallback: str = "") -> str
 
 
 def _is_title(para: str, sentences: list[str]) -> bool:
-    return (len(sentences) == 1 and len(para) <= TITLE_CHARS and para[-1] not in _END + ":："
-            and marker(para) is None and not is_lead(para))
+    return (
+        len(sentences) == 1
+        and len(para) <= TITLE_CHARS
+        and para[-1] not in _END + ":："
+        and marker(para) is None
+        and not is_lead(para)
+    )
 
 
 def _reports(paras: list[str], sentences: list[list[str]]) -> list[int]:
@@ -207,11 +221,14 @@ def assign_sections(units: Iterable[tuple[str, bool]]) -> list[str]:
     return sections
 
 
-def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit_chars,
-            headings: Iterable[str] = (), title: str = "") -> list[dict]:
+def segment(
+    text: str, doc_id: str, max_unit_chars: int | None = None, headings: Iterable[str] = (), title: str = ""
+) -> list[dict]:
     """Unit records for the text of one file; a file holding several reports gets doc_id, doc_id#2, …
     `headings`: lines the file itself marks as headings (a .docx heading style), numbered or not; `title`: the
-    file's own title (`read.Document.title`), for a report whose text has none."""
+    file's own title (`read.Document.title`), for a report whose text has none; `max_unit_chars` (default:
+    the default config's segment.max_unit_chars): longer sentences are cut."""
+    max_unit_chars = max_unit_chars or default_config().segment.max_unit_chars
     headings = set(headings)
     paras = [p for p in (line.strip() for line in text.splitlines()) if p]
     sentences = [split_sentences(p) for p in paras]
@@ -223,15 +240,21 @@ def segment(text: str, doc_id: str, max_unit_chars: int = SegmentConfig.max_unit
         report_title = document_title(((u.text, u.heading) for u in units), title)
         rid = doc_id if r == 0 else f"{doc_id}#{r + 1}"
         for seq, (u, section) in enumerate(zip(units, sections)):
-            rec = {"doc_id": rid, "seq": seq, "text": u.text, "heading": u.heading, "section": section,
-                   "title": report_title}
+            rec = {
+                "doc_id": rid,
+                "seq": seq,
+                "text": u.text,
+                "heading": u.heading,
+                "section": section,
+                "title": report_title,
+            }
             if u.split:
                 rec["split"] = True
             records.append(rec)
     return records
 
 
-def document_units(doc, max_unit_chars: int = SegmentConfig.max_unit_chars) -> list[dict]:
+def document_units(doc, max_unit_chars: int | None = None) -> list[dict]:
     """The units of one read file (a `read.Document`), as every command gets them: segmented, with the file's
     path."""
     units = segment(doc.text, doc.doc_id, max_unit_chars, doc.headings, doc.title)

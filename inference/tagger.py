@@ -1,24 +1,30 @@
-"""Batched, length-sorted tagging of units with a trained model directory."""
+"""Tagging units with a trained model: texts encoded in length-sorted batches (batching.py) by a backend
+(backends.py), the TF-IDF blend (baseline.py), the int8 re-check (recheck.py), calibration and the document
+step, then output rows."""
+
 from __future__ import annotations
 
 import os
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import torch
 from transformers import AutoTokenizer
 
-from labels.schema import TASKS
-from training.bundle import check_bundle, load_bundle, load_document_step, load_tfidf, read_json
-from training.calibration import softmax
-from training.data import CONTEXT, encode, model_contexts, model_texts
-
+from ..labels.schema import TASKS
 from . import document_step
+from .backends import OnnxBackend, TorchBackend
+from .batching import padded_batches
+from .bundle import check_bundle, load_bundle, load_document_step, load_tfidf, read_json
+from .calibration import softmax
+from .model_inputs import CONTEXT, encode, model_contexts, model_texts
+from .onnx_session import OnnxSession, physical_cores
+from .recheck import rows_to_recheck
 
 T, R = TypeVar("T"), TypeVar("R")
 _document_worker = threading.local()  # .active: this thread tags one document of `map_documents`
@@ -28,61 +34,60 @@ def set_threads(n: int = 0) -> None:
     torch.set_num_threads(n or os.cpu_count() or 1)
 
 
-def cut_batches(lengths: np.ndarray, max_units: int, call_tokens: int) -> list[tuple[int, int]]:
-    """(start, stop) of consecutive batches over ascending `lengths`, of at most `max_units` each, that cost
-    least in all: a batch costs its padded size (units × its longest) plus `call_tokens` for the call itself.
-    Dynamic programming: best[j] is the least cost of the first j inputs."""
-    best, start = np.zeros(len(lengths) + 1), np.zeros(len(lengths) + 1, dtype=int)
-    for j in range(1, len(lengths) + 1):
-        i = np.arange(max(0, j - max_units), j)
-        cost = best[i] + (j - i) * lengths[j - 1] + call_tokens
-        k = int(np.argmin(cost))
-        best[j], start[j] = cost[k], i[k]
-    cuts, j = [], len(lengths)
-    while j:
-        cuts.append((int(start[j]), j))
-        j = start[j]
-    return cuts[::-1]
-
-
 class Tagger:
-    """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead.
+    """Predicts domain and type for units; `backend="onnx"` runs an exported int8 model instead
+    (`self.backend`: a `TorchBackend` or an `OnnxBackend`).
     `map_documents` tags `workers` documents at a time, each on threads // workers of the cores.
     `tfidf` (a fitted `Baseline` with its blend weights): the model's TF-IDF part, blended into the scores;
     `document_step` (task → `Smoothing`): the scores of unsure units smoothed with their neighbours'."""
 
-    def __init__(self, model, tokenizer, cfg, schema, temperature: dict | None = None,
-                 batch_size: int | None = None, backend: str | None = None, device: str | None = None,
-                 model_dir: str | Path | None = None, threads: int = 0, workers: int | None = None,
-                 tfidf=None, document_step: dict | None = None):
-        from .onnx_export import physical_cores
-
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        cfg,
+        schema,
+        temperature: dict | None = None,
+        batch_size: int | None = None,
+        backend: str | None = None,
+        device: str | None = None,
+        model_dir: str | Path | None = None,
+        threads: int = 0,
+        workers: int | None = None,
+        tfidf=None,
+        document_step: dict | None = None,
+    ):
         self.model, self.tokenizer, self.cfg, self.schema, self.tfidf = model, tokenizer, cfg, schema, tfidf
         self.document_step = document_step or {}
         self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
-        self.backend = backend or cfg.tag.backend
+        backend = backend or cfg.tag.backend
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        on_gpu = self.device.type == "cuda" and self.backend == "torch"
+        on_gpu = self.device.type == "cuda" and backend == "torch"
         self.batch_size = batch_size or (cfg.tag.gpu_batch_size if on_gpu else cfg.tag.batch_size)
         threads = threads or physical_cores()
         self.workers = 1 if on_gpu else workers or cfg.tag.workers or threads
         self.threads = max(1, threads // self.workers)  # each worker's
         self._tokenizing = threading.Lock()  # a fast tokenizer is not to be called from two threads at once
-        if self.backend == "onnx":
-            from .onnx_export import OnnxSession
-
+        if backend == "onnx":
             if model_dir is None:
                 raise ValueError("the onnx backend needs a model directory")
-            self.session = OnnxSession(Path(model_dir), threads=self.threads)
-        elif self.backend == "torch":
-            self.model.eval().to(self.device)
+            self.backend = OnnxBackend(OnnxSession(Path(model_dir), threads=self.threads))
+        elif backend == "torch":
+            weights = self.model_dir / "model.safetensors" if self.model_dir else None
+            self.backend = TorchBackend(model, self.device, weights)
         else:
-            raise ValueError(f"backend must be torch or onnx, not {self.backend!r}")
+            raise ValueError(f"backend must be torch or onnx, not {backend!r}")
 
     @classmethod
-    def load(cls, model_dir: str | Path, threads: int = 0, review_threshold: float | None = None,
-             recheck_margin: float | None = None, **kwargs) -> "Tagger":
+    def load(
+        cls,
+        model_dir: str | Path,
+        threads: int = 0,
+        review_threshold: float | None = None,
+        recheck_margin: float | None = None,
+        **kwargs,
+    ) -> Tagger:
         """The onnx backend reads only the tokenizer, config and schema: the weights are in the ONNX file.
         review_threshold and recheck_margin replace the model's tag.review_threshold and
         tag.onnx_recheck_margin; `threads`: all the tagger may use (0: one per core)."""
@@ -97,8 +102,18 @@ class Tagger:
         if recheck_margin is not None:
             cfg.tag.onnx_recheck_margin = recheck_margin
         temperature = read_json(model_dir, "calibration.json")
-        return cls(model, tokenizer, cfg, schema, temperature, model_dir=model_dir, threads=threads,
-                   tfidf=load_tfidf(model_dir, cfg), document_step=load_document_step(model_dir), **kwargs)
+        return cls(
+            model,
+            tokenizer,
+            cfg,
+            schema,
+            temperature,
+            model_dir=model_dir,
+            threads=threads,
+            tfidf=load_tfidf(model_dir, cfg),
+            document_step=load_document_step(model_dir),
+            **kwargs,
+        )
 
     def map_documents(self, tag: Callable[[T], R], documents: Iterable[T]) -> Iterator[R]:
         """tag(document) for each document, in order, `workers` of them at a time: on two cores two
@@ -139,43 +154,18 @@ class Tagger:
         back = np.argsort(np.concatenate(list(where.values())))
         return {t: np.concatenate([p[t] for p in parts])[back] for t in TASKS}
 
-    def batches(self, enc: dict):
-        """Yield (indices, padded batch) of encoded inputs, length-sorted and cut by `cut_batches`; padded on
-        the right with the tokenizer's pad id (0 for the mask and segment ids), as `tokenizer.pad` does, ten
-        times faster."""
-        lengths = np.array([len(ids) for ids in enc["input_ids"]])
-        order = np.argsort(lengths, kind="stable")
-        fill = {k: (self.tokenizer.pad_token_id or 0) if k == "input_ids" else 0 for k in enc}
-        for start, stop in cut_batches(lengths[order], self.batch_size, self.cfg.tag.batch_call_tokens):
-            idx = order[start:stop]
-            batch = {k: np.full((len(idx), int(lengths[idx].max())), fill[k], dtype=np.int64) for k in enc}
-            for row, i in enumerate(idx):
-                for k, values in enc.items():
-                    batch[k][row, :lengths[i]] = values[i]
-            yield idx, {k: torch.from_numpy(v) for k, v in batch.items()}
-
-    def autocast(self):
-        """bf16 on GPUs that have it (Ampere and later), fp16 on older ones; fp32 on CPU."""
-        if self.device.type != "cuda":
-            return nullcontext()
-        return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-
     def vectors(self, enc: dict, exact: bool = False):
-        """The pooled encoder output of each encoded input, in input order (numpy for ONNX, from its fp32
-        encoder if `exact`; else a tensor left on the device: no wait for the GPU between batches). ONNX
-        sessions run on one worker's threads: outside `map_documents` the batches share the workers."""
-        order, batches = zip(*self.batches(enc))
-        if self.backend == "onnx":
-            run = lambda batch: self.session.embed(batch, exact=exact)  # noqa: E731
-            if self.workers > 1 and not getattr(_document_worker, "active", False):
-                with ThreadPoolExecutor(self.workers) as pool:
-                    parts = list(pool.map(run, batches))
-            else:
-                parts = [run(batch) for batch in batches]
+        """The pooled encoder output of each encoded input, in input order (from the fp32 encoder if `exact` and
+        the backend is int8). Outside `map_documents`, batches a backend can run at once share the workers."""
+        batches = padded_batches(enc, self.tokenizer.pad_token_id or 0, self.batch_size, self.cfg.tag.batch_call_tokens)
+        order, batches = zip(*batches)
+        run = lambda batch: self.backend.embed(batch, exact=exact)  # noqa: E731
+        if self.backend.parallel_batches and self.workers > 1 and not getattr(_document_worker, "active", False):
+            with ThreadPoolExecutor(self.workers) as pool:
+                parts = list(pool.map(run, batches))
         else:
-            parts = [self.model.embed(**{k: v.to(self.device) for k, v in batch.items()}) for batch in batches]
-        back = np.argsort(np.concatenate(order))
-        return (np.concatenate(parts) if self.backend == "onnx" else torch.cat(parts))[back]
+            parts = [run(batch) for batch in batches]
+        return self.backend.concat(parts, np.argsort(np.concatenate(order)))
 
     def features(self, texts: list[str], contexts: list[str], exact: bool = False) -> tuple:
         """What the heads read: the pooled (text, context) pair; or, with a separate context, the text's vector
@@ -188,50 +178,35 @@ class Tagger:
         paths = [tuple(ids) for ids in enc[CONTEXT + "input_ids"]]
         distinct = list(dict.fromkeys(paths))
         where = {ids: i for i, ids in enumerate(distinct)}
-        heading = self.vectors({"input_ids": distinct, "attention_mask": [[1] * len(ids) for ids in distinct]},
-                               exact)
+        heading = self.vectors({"input_ids": distinct, "attention_mask": [[1] * len(ids) for ids in distinct]}, exact)
         rows = np.array([where[ids] for ids in paths])
         return own, heading[rows]
 
     def logits(self, units: list[dict]) -> dict[str, np.ndarray]:
         """What the softmax of each task reads: the heads' logits, blended with the TF-IDF model's
-        probabilities if the model has one (training/blend.py)."""
+        probabilities if the model has one (blend.py), the int8 near ties re-checked in fp32."""
         if not units:
             return {t: np.zeros((0, len(self.schema.labels(t))), dtype=np.float32) for t in TASKS}
         texts, contexts = model_texts(units, self.cfg.model), model_contexts(units, self.cfg.model)
         tfidf = self.tfidf.probabilities(units, self.schema) if self.tfidf else None
-        with torch.inference_mode(), self.autocast():
-            own, context = self.features(texts, contexts)
-            if self.backend == "onnx":
-                return self.recheck(units, texts, contexts, self.blended(self.session.heads(own, context), tfidf),
-                                    tfidf)
-            result = self.model.classify(own, context)
-            return self.blended({t: result[f"{t}_logits"].float().cpu().numpy() for t in TASKS}, tfidf)
+        with torch.inference_mode():
+            logits = self.blended(self.backend.heads(*self.features(texts, contexts)), tfidf)
+            margin = self.cfg.tag.onnx_recheck_margin
+            if margin and self.backend.quantized:
+                redo = rows_to_recheck(self.calibrated(logits), units, margin, self.document_step)
+                if len(redo):
+                    exact = self.blended(
+                        self.backend.heads(
+                            *self.features([texts[i] for i in redo], [contexts[i] for i in redo], exact=True)
+                        ),
+                        None if tfidf is None else {t: p[redo] for t, p in tfidf.items()},
+                    )
+                    for t in TASKS:
+                        logits[t][redo] = exact[t]
+            return logits
 
     def blended(self, logits: dict[str, np.ndarray], tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         return self.tfidf.blend(logits, tfidf) if tfidf is not None else logits
-
-    def recheck(self, units: list[dict], texts: list[str], contexts: list[str], logits: dict[str, np.ndarray],
-                tfidf: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
-        """int8 ONNX scores with the near ties (top two scores of a task closer than tag.onnx_recheck_margin)
-        replaced by the fp32 encoder's: int8 flips 1-2 % of the default model's labels, most of them near ties
-        (docs/speed.md). With a document step, so are the units that are near ties once smoothed (their
-        neighbours keep their int8 scores: re-checking them too agreed hardly better and cost more, docs/speed.md)."""
-        margin = self.cfg.tag.onnx_recheck_margin
-        if not (margin and self.session.quantized):
-            return logits
-        probs = self.calibrated(logits)
-        redo = document_step.near_ties(probs, margin)
-        if self.document_step:
-            redo |= document_step.near_ties(document_step.apply(probs, units, self.document_step), margin)
-        redo = np.flatnonzero(redo)
-        if len(redo):
-            exact = self.blended(self.session.heads(*self.features([texts[i] for i in redo],
-                                                                    [contexts[i] for i in redo], exact=True)),
-                                 None if tfidf is None else {t: p[redo] for t, p in tfidf.items()})
-            for t in TASKS:
-                logits[t][redo] = exact[t]
-        return logits
 
     def calibrated(self, logits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {t: softmax(logits[t], self.temperature.get(t, 1.0)) for t in TASKS}

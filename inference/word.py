@@ -4,21 +4,22 @@ the paragraph text) and the paragraphs set in a heading style; .doc/.wps/.rtf/.o
 Without the drawn numbers a report whose headings are numbered by Word has no numbering markers, and so no
 sections.
 """
+
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-from .read import ReadError
+from .document import ReadError
 
 CONVERT_TIMEOUT_S = 120
 TABLE_CELL_CHARS = 40  # a table row whose every cell is one line this short reads as one statement
@@ -45,8 +46,21 @@ def _letters(n: int) -> str:
 
 def _roman(n: int) -> str:
     out = ""
-    for value, digits in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+    for value, digits in (
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ):
         while n >= value:
             out, n = out + digits, n - value
     return out
@@ -55,8 +69,16 @@ def _roman(n: int) -> str:
 _FORMATS = {
     "decimal": str,
     # Word writes chineseCounting…; LibreOffice writes taiwaneseCounting… for the same 一、二、三
-    **dict.fromkeys(("chineseCounting", "chineseCountingThousand", "taiwaneseCounting",
-                     "taiwaneseCountingThousand", "japaneseCounting"), _chinese),
+    **dict.fromkeys(
+        (
+            "chineseCounting",
+            "chineseCountingThousand",
+            "taiwaneseCounting",
+            "taiwaneseCountingThousand",
+            "japaneseCounting",
+        ),
+        _chinese,
+    ),
     "chineseLegalSimplified": lambda n: _chinese(n, _LEGAL_DIGITS, "拾"),
     "ideographDigital": lambda n: "".join(_CN_DIGITS[int(c)] for c in str(n)),
     "ideographTraditional": lambda n: _HEAVENLY_STEMS[n - 1] if 0 < n <= 10 else str(n),
@@ -97,13 +119,18 @@ class Numbering:
             aid = abstract.get(qn("w:abstractNumId"))
             for lvl in abstract.findall(qn("w:lvl")):
                 self.levels[(aid, int(lvl.get(qn("w:ilvl"))))] = {
-                    "start": int(_val(lvl, "w:start") or 1), "format": _val(lvl, "w:numFmt") or "decimal",
-                    "text": _val(lvl, "w:lvlText") or ""}
+                    "start": int(_val(lvl, "w:start") or 1),
+                    "format": _val(lvl, "w:numFmt") or "decimal",
+                    "text": _val(lvl, "w:lvlText") or "",
+                }
         for num in root.findall(qn("w:num")):
             nid = num.get(qn("w:numId"))
             self.abstract_of[nid] = _val(num, "w:abstractNumId")
-            self.restart[nid] = {int(o.get(qn("w:ilvl"))): int(_val(o, "w:startOverride"))
-                                 for o in num.findall(qn("w:lvlOverride")) if _val(o, "w:startOverride")}
+            self.restart[nid] = {
+                int(o.get(qn("w:ilvl"))): int(_val(o, "w:startOverride"))
+                for o in num.findall(qn("w:lvlOverride"))
+                if _val(o, "w:startOverride")
+            }
 
     @staticmethod
     def _own_numbering(element) -> tuple[str, int] | None:
@@ -187,19 +214,37 @@ def office_lines(path: Path) -> tuple[list[str], list[str]]:
     """Lines of a .doc/.wps/.rtf/.odt file, converted to .docx by LibreOffice in a temporary directory."""
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
-        raise ReadError(path, f"{path.suffix.lower()} files are read through LibreOffice, which is not installed "
-                              "(install it, e.g. `apt install libreoffice-writer-nogui`, or save the file as .docx)")
+        raise ReadError(
+            path,
+            f"{path.suffix.lower()} files are read through LibreOffice, which is not installed "
+            "(install it, e.g. `apt install libreoffice-writer-nogui`, or save the file as .docx)",
+        )
     with tempfile.TemporaryDirectory(prefix="govtag-convert-") as tmp:
         profile = Path(tmp, "profile").as_uri()  # a private profile: conversions running in parallel never collide
         try:
-            done = subprocess.run([office, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "docx",
-                                   "--outdir", tmp, str(path.resolve())],
-                                  capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S)
+            done = subprocess.run(
+                [
+                    office,
+                    f"-env:UserInstallation={profile}",
+                    "--headless",
+                    "--convert-to",
+                    "docx",
+                    "--outdir",
+                    tmp,
+                    str(path.resolve()),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=CONVERT_TIMEOUT_S,
+            )
         except subprocess.TimeoutExpired:
             raise ReadError(path, f"LibreOffice did not convert it within {CONVERT_TIMEOUT_S} s") from None
         converted = Path(tmp, path.stem + ".docx")
         if not converted.exists():
             said = (done.stderr.strip() or done.stdout.strip()).splitlines()
-            raise ReadError(path, "LibreOffice could not convert it to .docx"
-                                  + (f" ({said[-1]})" if said else f" (exit code {done.returncode})"))
+            raise ReadError(
+                path,
+                "LibreOffice could not convert it to .docx"
+                + (f" ({said[-1]})" if said else f" (exit code {done.returncode})"),
+            )
         return docx_lines(converted)

@@ -12,6 +12,7 @@ DATA/imported/<UTC time>.jsonl with `source: imported`, their provenance and the
 unit corrected again is removed from the earlier import file, so each (doc_id, seq) lives in one
 imported file only, and new documents get a fixed split.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,15 +22,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from inference.atomic import atomic_write
-from training.data import DataError, is_tag_output, iter_jsonl, load_splits, read_units, update_splits
-
+from .atomic import atomic_write
+from .corpus import DataError, is_tag_output, iter_jsonl, load_splits, read_units, update_splits
 from .schema import TASKS, Schema
 
 IMPORTED = "imported"
 CSV_REQUIRED = ("doc_id", "seq", "text", "domain", "type")
-TAG_OUTPUT = ("is `govtag tag` output: its domain and type are the model's predictions, not corrections; "
-              "export units to correct with `govtag review` and import the file you labelled")
+TAG_OUTPUT = (
+    "is `govtag tag` output: its domain and type are the model's predictions, not corrections; "
+    "export units to correct with `govtag review` and import the file you labelled"
+)
 
 
 class ImportFailed(ValueError):
@@ -41,6 +43,7 @@ class ImportFailed(ValueError):
 @dataclass
 class Row:
     """One corrected unit as read from a file, before validation."""
+
     file: str
     where: str
     fields: dict
@@ -98,8 +101,16 @@ def read_csv(path: Path) -> tuple[list[Row], list[str]]:
             rows.append(Row(str(path), f"{path}:{reader.line_num}", {}))  # not annotated: skipped, counted
             continue
         model = {t: r[f"model_{t}"] for t in TASKS if r.get(f"model_{t}")}
-        rows.append(Row(str(path), f"{path}:{reader.line_num}", r, r.get("annotator") or None, None,
-                        model if len(model) == len(TASKS) else None))
+        rows.append(
+            Row(
+                str(path),
+                f"{path}:{reader.line_num}",
+                r,
+                r.get("annotator") or None,
+                None,
+                model if len(model) == len(TASKS) else None,
+            )
+        )
     return rows, []
 
 
@@ -128,7 +139,9 @@ def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
             rows.append(Row(str(path), where, {}))  # JSON-MIN task nobody labeled: skipped, counted
             continue
         if "data" not in task:
-            rows.append(Row(str(path), where, task, task.get("annotator"), task.get("updated_at") or task.get("created_at")))
+            rows.append(
+                Row(str(path), where, task, task.get("annotator"), task.get("updated_at") or task.get("created_at"))
+            )
             continue
         done = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
         if not done:
@@ -137,9 +150,17 @@ def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
         a = max(done, key=lambda a: a.get("updated_at") or a.get("created_at") or "")
         by = a.get("completed_by")
         model = choices((task.get("predictions") or [{}])[0].get("result"))
-        rows.append(Row(str(path), where, {**task["data"], **choices(a.get("result"))},
-                        by.get("email") if isinstance(by, dict) else None, a.get("updated_at") or a.get("created_at"),
-                        model if set(model) >= set(TASKS) else None, by if isinstance(by, int) else None))
+        rows.append(
+            Row(
+                str(path),
+                where,
+                {**task["data"], **choices(a.get("result"))},
+                by.get("email") if isinstance(by, dict) else None,
+                a.get("updated_at") or a.get("created_at"),
+                model if set(model) >= set(TASKS) else None,
+                by if isinstance(by, int) else None,
+            )
+        )
     return rows, errors
 
 
@@ -172,16 +193,26 @@ def read_doccano(path: Path) -> tuple[list[Row], list[str]]:
         if not labels:
             rows.append(Row(str(path), where, {}))  # not labeled in doccano: skipped, counted
             continue
-        picked = {t: [x.split(":", 1)[1] for x in labels if isinstance(x, str) and x.startswith(f"{t}:")]
-                  for t in TASKS}
+        picked = {
+            t: [x.split(":", 1)[1] for x in labels if isinstance(x, str) and x.startswith(f"{t}:")] for t in TASKS
+        }
         bad = [t for t in TASKS if len(picked[t]) != 1]
         if bad:
-            errors.append(f"{where}: expected exactly one {' and one '.join(f'{t}:…' for t in bad)} label, "
-                          f"got {labels}")
+            errors.append(
+                f"{where}: expected exactly one {' and one '.join(f'{t}:…' for t in bad)} label, got {labels}"
+            )
             continue
         model = {t: r[f"model_{t}"] for t in TASKS if r.get(f"model_{t}")}
-        rows.append(Row(str(path), where, {**r, **{t: picked[t][0] for t in TASKS}}, r.get("annotator") or r.get("user"),
-                        None, model if len(model) == len(TASKS) else None))
+        rows.append(
+            Row(
+                str(path),
+                where,
+                {**r, **{t: picked[t][0] for t in TASKS}},
+                r.get("annotator") or r.get("user"),
+                None,
+                model if len(model) == len(TASKS) else None,
+            )
+        )
     return rows, errors
 
 
@@ -202,8 +233,9 @@ def unit_from(row: Row, schema: Schema) -> tuple[dict | None, list[str]]:
     filled = [t for t in TASKS if str(f.get(t) or "").strip()]
     for t in TASKS:
         if filled and t not in filled:
-            errors.append(f"{row.where}: half-labelled: {filled[0]} is filled but {t} is empty; "
-                          "fill both or leave both empty")
+            errors.append(
+                f"{row.where}: half-labelled: {filled[0]} is filled but {t} is empty; fill both or leave both empty"
+            )
         elif f.get(t) not in schema.labels(t):
             errors.append(f"{row.where}: unknown {t} label {f.get(t)!r}; expected one of {list(schema.labels(t))}")
     if f.get("type") == "other" and f.get("domain") in schema.domain and f["domain"] != schema.other_domain:
@@ -211,9 +243,15 @@ def unit_from(row: Row, schema: Schema) -> tuple[dict | None, list[str]]:
     if errors:
         return None, errors
     heading = f.get("heading")
-    return {"doc_id": f["doc_id"], "seq": int(seq), "text": f["text"],
-            "heading": heading if isinstance(heading, bool) else str(heading).strip().lower() in ("true", "1"),
-            "section": f.get("section") or "", "domain": f["domain"], "type": f["type"]}, []
+    return {
+        "doc_id": f["doc_id"],
+        "seq": int(seq),
+        "text": f["text"],
+        "heading": heading if isinstance(heading, bool) else str(heading).strip().lower() in ("true", "1"),
+        "section": f.get("section") or "",
+        "domain": f["domain"],
+        "type": f["type"],
+    }, []
 
 
 def read_corrections(files: list[str | Path], schema: Schema) -> tuple[list[tuple[Row, dict]], int, list[str]]:
@@ -255,8 +293,11 @@ def existing_units(data_dir: Path, schema: Schema) -> tuple[dict, dict[tuple[str
 
 def corrected_texts(data_dir: Path) -> dict[tuple[str, int], str]:
     """The text of every unit a person corrected in an earlier import, by (doc_id, seq)."""
-    return {(str(u["doc_id"]), u["seq"]): u["text"]
-            for path in sorted((data_dir / IMPORTED).glob("*.jsonl")) for u in read_units(path)}
+    return {
+        (str(u["doc_id"]), u["seq"]): u["text"]
+        for path in sorted((data_dir / IMPORTED).glob("*.jsonl"))
+        for u in read_units(path)
+    }
 
 
 def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -> list[str]:
@@ -272,26 +313,39 @@ def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -
         doc, seq, text = unit["doc_id"], unit["seq"], unit["text"]
         labels = {t: unit[t] for t in TASKS}
         if seen.setdefault((doc, seq), text) != text:
-            undo = (f" (it came from {imported[doc, seq]}: if that import was wrong, delete that file and "
-                    "import again)" if (doc, seq) in imported else "")
-            errors.append(f"{row.where}: {doc} seq {seq} is the unit {seen[doc, seq][:30]!r}, not this text"
-                          f"{keep}{undo}")
+            undo = (
+                f" (it came from {imported[doc, seq]}: if that import was wrong, delete that file and import again)"
+                if (doc, seq) in imported
+                else ""
+            )
+            errors.append(
+                f"{row.where}: {doc} seq {seq} is the unit {seen[doc, seq][:30]!r}, not this text{keep}{undo}"
+            )
         elif (doc, seq) not in gold and (doc, text) in stored_seq:
             errors.append(f"{row.where}: this text is {doc} seq {stored_seq[doc, text]} in the data, not {seq}{keep}")
         elif doc not in known_docs:
-            twins = [d for d in difflib.get_close_matches(doc, sorted(known_docs), n=3, cutoff=0.8) if (d, text) in stored_seq]
+            twins = [
+                d
+                for d in difflib.get_close_matches(doc, sorted(known_docs), n=3, cutoff=0.8)
+                if (d, text) in stored_seq
+            ]
             if twins:
-                errors.append(f"{row.where}: unknown document {doc!r}, but this text is {twins[0]} seq "
-                              f"{stored_seq[twins[0], text]}: a mistyped doc_id?{keep}")
+                errors.append(
+                    f"{row.where}: unknown document {doc!r}, but this text is {twins[0]} seq "
+                    f"{stored_seq[twins[0], text]}: a mistyped doc_id?{keep}"
+                )
         if labelled.setdefault((doc, seq), (row.where, labels))[1] != labels:
             first = labelled[doc, seq]
-            errors.append(f"{row.where}: {doc} seq {seq} is labelled {'/'.join(labels.values())} here but "
-                          f"{'/'.join(first[1].values())} at {first[0]}; keep one")
+            errors.append(
+                f"{row.where}: {doc} seq {seq} is labelled {'/'.join(labels.values())} here but "
+                f"{'/'.join(first[1].values())} at {first[0]}; keep one"
+            )
     return errors
 
 
-def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path, schema: Schema,
-          annotator: str | None = None) -> ImportResult:
+def merge(
+    files: list[str | Path], data_dir: str | Path, splits_path: str | Path, schema: Schema, annotator: str | None = None
+) -> ImportResult:
     """Validate every file, then write the corrections and update the splits; nothing is written on error."""
     data_dir = Path(data_dir)
     if data_dir.is_file():
@@ -314,16 +368,24 @@ def merge(files: list[str | Path], data_dir: str | Path, splits_path: str | Path
         else:
             previous = {**row.model, "source": "model"} if row.model else None
         user = f"Label Studio user {row.user_id}" if row.user_id is not None else "unknown"
-        provenance = {"file": row.file, "annotator": row.annotator or annotator or user,
-                      "time": row.time or now.isoformat(timespec="seconds")}
+        provenance = {
+            "file": row.file,
+            "annotator": row.annotator or annotator or user,
+            "time": row.time or now.isoformat(timespec="seconds"),
+        }
         note = str(row.fields.get("note") or "").strip()  # review.csv's note column: the annotator's remark
-        merged[key] = {**unit, "source": "imported", "previous": previous,
-                       "provenance": {**provenance, "note": note} if note else provenance}
+        merged[key] = {
+            **unit,
+            "source": "imported",
+            "previous": previous,
+            "provenance": {**provenance, "note": note} if note else provenance,
+        }
     if not merged:
         return result
     result.units = len(merged)
-    result.changed = sum(1 for u in merged.values()
-                         if not u["previous"] or any(u[t] != u["previous"][t] for t in TASKS))
+    result.changed = sum(
+        1 for u in merged.values() if not u["previous"] or any(u[t] != u["previous"][t] for t in TASKS)
+    )
     result.new_units = sum(1 for key in merged if key not in gold)
     result.path = data_dir / IMPORTED / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}.jsonl"
     with atomic_write(result.path) as f:

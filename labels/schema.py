@@ -1,4 +1,5 @@
 """Load labels/schema.yaml, the single source of truth for the label set."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

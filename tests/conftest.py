@@ -11,7 +11,7 @@ SEEDS = REPO / "labels" / "data" / "seeds.jsonl"
 @pytest.fixture(scope="session")
 def tiny_config():
     """configs/tiny.yaml, trained on the seed units alone with a fixed split, so tests do not move with the corpus."""
-    from training.config import load_config
+    from govtag.inference.config import load_config
 
     cfg = load_config(REPO / "configs" / "tiny.yaml")
     cfg.data.dir = str(SEEDS)
@@ -22,7 +22,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, tiny_config):
     """A tiny random BERT trained for a few steps on CPU: shared by the tests that need a model."""
-    from training.train import train
+    from govtag.training.train import train
 
     out = tmp_path_factory.mktemp("models") / "tiny"
     train(tiny_config, out)
@@ -34,7 +34,7 @@ def tiny_separate_model(tmp_path_factory, tiny_config):
     """The tiny model shaped like the default: its title and heading path read apart from the unit's text
     (`model.context: separate`, `model.title_chars`), a TF-IDF model blended into its scores
     (`model.tfidf_blend`) and a document step fitted on dev (`model.document_step`)."""
-    from training.train import train
+    from govtag.training.train import train
 
     cfg = copy.deepcopy(tiny_config)
     cfg.model.context, cfg.model.title_chars = "separate", 16

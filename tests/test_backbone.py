@@ -2,13 +2,13 @@ import json
 
 import pytest
 
-from training.backbone import keep_first_layers, tiny_backbone
-from training.config import REPO_ROOT
+from govtag.inference.config import PACKAGE_ROOT
+from govtag.training.backbone import keep_first_layers, tiny_backbone
 
 
 def test_tiny_tokenizer_knows_every_seed_character():
     _, tokenizer = tiny_backbone()
-    texts = [json.loads(line)["text"] for line in (REPO_ROOT / "labels/data/seeds.jsonl").open(encoding="utf-8")]
+    texts = [json.loads(line)["text"] for line in (PACKAGE_ROOT / "labels/data/seeds.jsonl").open(encoding="utf-8")]
     ids = [i for row in tokenizer(texts)["input_ids"] for i in row]
     assert len(tokenizer) > 1000
     assert ids.count(tokenizer.unk_token_id) < 0.01 * len(ids)

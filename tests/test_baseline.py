@@ -4,12 +4,12 @@ import shutil
 import numpy as np
 import pytest
 
-from inference.tagger import Tagger
-from labels.schema import TASKS, load_schema
-from training.baseline import ARRAYS, META, Baseline
-from training.blend import blend
-from training.bundle import ModelDirError, load_tfidf
-from training.calibration import softmax
+from govtag.inference.baseline import ARRAYS, META, Baseline
+from govtag.inference.blend import blend
+from govtag.inference.bundle import ModelDirError
+from govtag.inference.calibration import softmax
+from govtag.inference.tagger import Tagger
+from govtag.labels.schema import TASKS, load_schema
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +52,18 @@ def test_a_blended_model_tags_with_the_blend_of_both_parts(tiny_separate_model, 
         assert np.allclose(probs[t], expected)
 
 
-@pytest.mark.parametrize("name, damage, message", [
-    (META, lambda p: p.unlink(), f"missing {META}"),
-    (ARRAYS, lambda p: p.unlink(), f"missing {ARRAYS}"),
-    (META, lambda p: p.write_text("{", encoding="utf-8"), f"{META}: not a TF-IDF model file"),
-    (ARRAYS, lambda p: p.write_bytes(p.read_bytes()[:3000]), f"{ARRAYS}: cannot read the TF-IDF weights"),
-])
-def test_a_damaged_tfidf_part_is_a_model_dir_error_naming_the_file(tiny_separate_model, tmp_path, name, damage,
-                                                                    message):
+@pytest.mark.parametrize(
+    "name, damage, message",
+    [
+        (META, lambda p: p.unlink(), f"missing {META}"),
+        (ARRAYS, lambda p: p.unlink(), f"missing {ARRAYS}"),
+        (META, lambda p: p.write_text("{", encoding="utf-8"), f"{META}: not a TF-IDF model file"),
+        (ARRAYS, lambda p: p.write_bytes(p.read_bytes()[:3000]), f"{ARRAYS}: cannot read the TF-IDF weights"),
+    ],
+)
+def test_a_damaged_tfidf_part_is_a_model_dir_error_naming_the_file(
+    tiny_separate_model, tmp_path, name, damage, message
+):
     broken = tmp_path / "broken"
     shutil.copytree(tiny_separate_model, broken)
     damage(broken / name)

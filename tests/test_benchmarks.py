@@ -1,3 +1,5 @@
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -6,20 +8,29 @@ import sys
 import pytest
 
 from benchmarks.plain_pipeline import plain_pipeline
-from inference.tagger import Tagger
-from labels.schema import TASKS
-from inference.document_step import Smoothing
-from training.bundle import load_bundle, load_tfidf, read_json
+from govtag.inference.bundle import load_bundle, load_tfidf, read_json
+from govtag.inference.document_step import Smoothing
+from govtag.inference.tagger import Tagger
+from govtag.labels.schema import TASKS
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize("fixture, step", [("tiny_model", {}), ("tiny_separate_model", {}),
-                                           ("tiny_separate_model", {"domain": Smoothing(2, 0.5, 1.01)})])
+@pytest.mark.parametrize(
+    "fixture, step",
+    [("tiny_model", {}), ("tiny_separate_model", {}), ("tiny_separate_model", {"domain": Smoothing(2, 0.5, 1.01)})],
+)
 def test_plain_pipeline_gives_the_taggers_labels(fixture, step, seed_units, request):
     model_dir = request.getfixturevalue(fixture)
     model, tokenizer, cfg, schema = load_bundle(model_dir)
-    pipe = plain_pipeline(model, tokenizer, cfg, schema=schema, tfidf=load_tfidf(model_dir, cfg),
-                          temperature=read_json(model_dir, "calibration.json"), document_step=step)
+    pipe = plain_pipeline(
+        model,
+        tokenizer,
+        cfg,
+        schema=schema,
+        tfidf=load_tfidf(model_dir, cfg),
+        temperature=read_json(model_dir, "calibration.json"),
+        document_step=step,
+    )
     units = seed_units[:60]
     tagger = Tagger.load(model_dir)
     tagger.document_step = step
@@ -32,11 +43,26 @@ def table_rows(output: str) -> dict[str, list[str]]:
     return {cells[0].strip()[:3]: [c.strip() for c in cells[1:]] for cells in rows}
 
 
-def test_tagging_speed_prints_the_four_paths(tiny_model, tmp_path):
+def test_tagging_speed_prints_the_four_paths_and_writes_them_as_dated_json(tiny_model, tmp_path):
     model_dir = tmp_path / "tiny"
     shutil.copytree(tiny_model, model_dir)
-    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "tagging_speed.py"), "--model", str(model_dir),
-                          "--rounds", "1", "--batch-size", "8"], capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, "GOVTAG_BENCH_RESULTS": str(tmp_path / "results")}
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "tagging_speed.py"),
+            "--model",
+            str(model_dir),
+            "--rounds",
+            "1",
+            "--batch-size",
+            "8",
+        ],
+        capture_output=True,
+        env=env,
+        text=True,
+        check=True,
+    ).stdout
     rows = table_rows(out)
     assert list(rows) == ["(a)", "(b)", "(c)", "(d)"]
     assert rows["(b)"][3] == "100.0%"
@@ -45,13 +71,33 @@ def test_tagging_speed_prints_the_four_paths(tiny_model, tmp_path):
     assert float(rows["(a)"][3].rstrip("%")) >= 98
     assert "batch 8" in out
     assert (model_dir / "onnx" / "model.int8.onnx").exists()
+    (written,) = (tmp_path / "results").glob("tagging_speed-*.json")
+    record = json.loads(written.read_text(encoding="utf-8"))
+    assert record["benchmark"] == "tagging_speed" and record["cpu"]
+    assert [p["path"][:3] for p in record["result"]["paths"]] == ["(a)", "(b)", "(c)", "(d)"]
+    assert record["result"]["paths"][1]["same_labels_as_b"] == 1.0
 
 
 @pytest.mark.slow
-def test_gpu_speed_runs_on_a_cpu():
-    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_speed.py"), "--device", "cpu", "--repeat", "1",
-                          "--pipeline-units", "40", "--batch-sizes", "16"], capture_output=True, text=True,
-                         check=True).stdout
+def test_gpu_speed_runs_on_a_cpu(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "gpu_speed.py"),
+            "--device",
+            "cpu",
+            "--repeat",
+            "1",
+            "--pipeline-units",
+            "40",
+            "--batch-sizes",
+            "16",
+        ],
+        capture_output=True,
+        env={**os.environ, "GOVTAG_BENCH_RESULTS": str(tmp_path)},
+        text=True,
+        check=True,
+    ).stdout
     rows = table_rows(out)
     assert list(rows) == ["(a)", "(b)", "(d)"]
     assert float(rows["(b)"][-1].rstrip("%")) >= 98

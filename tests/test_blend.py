@@ -1,6 +1,6 @@
 import numpy as np
 
-from training.blend import blend, fit_weight, log_softmax
+from govtag.inference.blend import blend, fit_weight, log_softmax
 
 
 def test_no_weight_leaves_the_logits_as_they_are():

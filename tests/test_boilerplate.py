@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from inference.boilerplate import clean, is_boilerplate
-from inference.normalize import clean_line
-from training.data import data_files
+from govtag.inference.boilerplate import clean, is_boilerplate
+from govtag.inference.normalize import clean_line
+from govtag.labels.corpus import data_files
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = REPO / "labels" / "data" / "pages"
@@ -18,16 +18,36 @@ def test_full_width_ascii_is_folded_and_odd_spaces_normalised():
     assert dropped == []
 
 
-@pytest.mark.parametrize("line", ["首页 > 范文 > 工作总结", "当前位置: 首页 > 工作总结", "索引号: 11370000/2024-00123",
-                                  "发布机构:某街道办事处", "上一篇:关于…的通知", "返回顶部", "版权所有 © 2024",
-                                  "www.example.com", "分享到:微信 微博"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "首页 > 范文 > 工作总结",
+        "当前位置: 首页 > 工作总结",
+        "索引号: 11370000/2024-00123",
+        "发布机构:某街道办事处",
+        "上一篇:关于…的通知",
+        "返回顶部",
+        "版权所有 © 2024",
+        "www.example.com",
+        "分享到:微信 微博",
+    ],
+)
 def test_web_boilerplate_lines(line):
     assert clean([line, "正文。"]) == ("正文。", [line])
 
 
 def test_a_web_table_copied_as_text_loses_its_labels_and_their_values():
-    lines = ["索引号:", "11440300MB2C92180M/2023-00123", "发布机构:", "某市人民政府", "成文日期:", "2024-01-05",
-             "某市2024年政府工作报告", "各位代表:", "现在,我代表市人民政府向大会报告工作。"]
+    lines = [
+        "索引号:",
+        "11440300MB2C92180M/2023-00123",
+        "发布机构:",
+        "某市人民政府",
+        "成文日期:",
+        "2024-01-05",
+        "某市2024年政府工作报告",
+        "各位代表:",
+        "现在,我代表市人民政府向大会报告工作。",
+    ]
     text, dropped = clean(lines)
     assert text.splitlines() == lines[6:] and dropped == lines[:6]
 
@@ -50,31 +70,63 @@ def test_control_characters_are_removed_and_long_lines_are_never_boilerplate():
     assert clean(["版权所有:某某区人民政府"]) == ("", ["版权所有:某某区人民政府"])
 
 
-@pytest.mark.parametrize("line", [
-    "范文大全网 > 工作总结 > 乡镇工作总结", "公文範文網 > 工作總結 > 社區工作總結",
-    "2023年乡镇安全生产工作总结范文(通用5篇)", "2022年社區工作總結範文(精選3篇)", "县应急管理局2024年工作总结(3700字)",
-    "下面是小编为大家整理的2023年社区工作总结,仅供参考,希望对大家有所帮助。", "本文僅供參考,如需下載請點擊“下載本文”。",
-    "总结是对过去一定时期的工作、学习或思想情况进行回顾、分析,并做出客观评价的书面材料。", "那么一份好的社区工作总结该怎么写呢?",
-    "(全文共3562字,点击下载完整版)", "作者:小编 时间:2023-12-18 阅读:1.2万", "点赞(46)  收藏(127)", "分享  收藏  點贊(128)",
-    "篇一", "【篇二】", "相关范文推荐:", "上一页 1 2 3 下一页", "第2页", "本文由用户上传,如有侵权请联系删除。",
-    "点击上方蓝字关注我们", "阅读原文", "在看 点赞",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "范文大全网 > 工作总结 > 乡镇工作总结",
+        "公文範文網 > 工作總結 > 社區工作總結",
+        "2023年乡镇安全生产工作总结范文(通用5篇)",
+        "2022年社區工作總結範文(精選3篇)",
+        "县应急管理局2024年工作总结(3700字)",
+        "下面是小编为大家整理的2023年社区工作总结,仅供参考,希望对大家有所帮助。",
+        "本文僅供參考,如需下載請點擊“下載本文”。",
+        "总结是对过去一定时期的工作、学习或思想情况进行回顾、分析,并做出客观评价的书面材料。",
+        "那么一份好的社区工作总结该怎么写呢?",
+        "(全文共3562字,点击下载完整版)",
+        "作者:小编 时间:2023-12-18 阅读:1.2万",
+        "点赞(46)  收藏(127)",
+        "分享  收藏  點贊(128)",
+        "篇一",
+        "【篇二】",
+        "相关范文推荐:",
+        "上一页 1 2 3 下一页",
+        "第2页",
+        "本文由用户上传,如有侵权请联系删除。",
+        "点击上方蓝字关注我们",
+        "阅读原文",
+        "在看 点赞",
+    ],
+)
 def test_fanwen_site_wrapper_lines_are_dropped(line):
     assert clean([line, "全年新增就业1200人。"]) == ("全年新增就业1200人。", [line])
 
 
-@pytest.mark.parametrize("line", [
-    "推动居民下载国家反诈中心APP,注册率达85%。", "篇幅不长,但问题查摆深刻。", "社区2023年工作总结",
-    "一、2023年工作总结", "安全生产方面:", "(一)加强知识产权保护。开展专项执法行动3次,维护版权所有人合法权益。",
-    "为领导决策提供参考,完成调研报告5篇。",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "推动居民下载国家反诈中心APP,注册率达85%。",
+        "篇幅不长,但问题查摆深刻。",
+        "社区2023年工作总结",
+        "一、2023年工作总结",
+        "安全生产方面:",
+        "(一)加强知识产权保护。开展专项执法行动3次,维护版权所有人合法权益。",
+        "为领导决策提供参考,完成调研报告5篇。",
+    ],
+)
 def test_report_lines_that_look_like_wrapper_are_kept(line):
     assert clean([line]) == (line, [])
 
 
 def test_titles_listed_under_a_related_line_are_dropped_until_the_text_goes_on():
-    lines = ["一、主要工作", "全年开展检查12次。", "相关推荐:", "2023年社区党建工作总结范文", "社区消防安全工作总结",
-             "二、下步打算", "继续开展检查。"]
+    lines = [
+        "一、主要工作",
+        "全年开展检查12次。",
+        "相关推荐:",
+        "2023年社区党建工作总结范文",
+        "社区消防安全工作总结",
+        "二、下步打算",
+        "继续开展检查。",
+    ]
     text, dropped = clean(lines)
     assert dropped == lines[2:5] and text.splitlines() == lines[:2] + lines[5:]
 
@@ -96,8 +148,13 @@ def _gold_by_page() -> dict[str, dict[str, list[dict]]]:
 
 
 def test_no_labeled_unit_with_content_is_boilerplate():
-    content = [u["text"] for texts in _gold_by_page().values() for units in texts.values() for u in units
-               if u["type"] != "other" and is_boilerplate(clean_line(u["text"]))]
+    content = [
+        u["text"]
+        for texts in _gold_by_page().values()
+        for units in texts.values()
+        for u in units
+        if u["type"] != "other" and is_boilerplate(clean_line(u["text"]))
+    ]
     assert content == []
 
 

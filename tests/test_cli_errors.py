@@ -1,11 +1,12 @@
 """Bad input to any command is one `error: ...` line naming the file and the problem, exit code 2."""
+
 import json
 import shutil
 
 import pytest
 from typer.testing import CliRunner
 
-from inference.cli import app
+from govtag.cli import app
 from tests.conftest import REPO
 
 REPORT = str(REPO / "examples" / "001_106a58ce61b0fd06.txt")
@@ -51,12 +52,15 @@ def test_bad_config_files(command, name, tmp_path):
 
 
 def test_tag_options_are_checked_before_loading_the_model(tmp_path):
-    assert error_line(["tag", REPORT, "-o", str(tmp_path), "--backend", "tensorrt"]) == \
-        "error: --backend must be torch or onnx, not 'tensorrt'"
+    assert (
+        error_line(["tag", REPORT, "-o", str(tmp_path), "--backend", "tensorrt"])
+        == "error: --backend must be torch or onnx, not 'tensorrt'"
+    )
     file = tmp_path / "out.txt"
     file.write_text("x", encoding="utf-8")
     assert error_line(["tag", REPORT, "-o", str(file)]).startswith(
-        f"error: {file}: is a file; -o/--output must be a directory")
+        f"error: {file}: is a file; -o/--output must be a directory"
+    )
     for bad in ("0", "-3"):
         result = runner.invoke(app, ["tag", REPORT, "-o", str(tmp_path), "--batch-size", bad])
         assert result.exit_code == 2 and "--batch-size" in result.output
@@ -65,10 +69,14 @@ def test_tag_options_are_checked_before_loading_the_model(tmp_path):
 def test_output_that_cannot_be_created(tiny_model, tmp_path):
     file = tmp_path / "out.txt"
     file.write_text("x", encoding="utf-8")
-    assert error_line(["tag", REPORT, "-m", str(tiny_model), "-o", str(file / "sub")]) == \
-        f"error: {file / 'sub'}: cannot create this output directory: Not a directory"
-    assert error_line(["segment", REPORT, "-o", str(file / "units.jsonl")]) == \
-        f"error: {file}: cannot create this output directory: File exists"
+    assert (
+        error_line(["tag", REPORT, "-m", str(tiny_model), "-o", str(file / "sub")])
+        == f"error: {file / 'sub'}: cannot create this output directory: Not a directory"
+    )
+    assert (
+        error_line(["segment", REPORT, "-o", str(file / "units.jsonl")])
+        == f"error: {file}: cannot create this output directory: File exists"
+    )
 
 
 def test_damaged_model_directory(tiny_model, tmp_path):
@@ -82,35 +90,52 @@ def test_damaged_model_directory(tiny_model, tmp_path):
 
 
 def test_data_stats_on_a_missing_or_empty_directory(tmp_path):
-    assert error_line(["data", "stats", "--data", str(tmp_path / "gone")]) == \
-        f"error: {tmp_path / 'gone'}: labeled data directory not found"
-    assert error_line(["data", "stats", "--data", str(tmp_path)]) == \
-        f"error: {tmp_path}: no labeled *.jsonl files found"
+    assert (
+        error_line(["data", "stats", "--data", str(tmp_path / "gone")])
+        == f"error: {tmp_path / 'gone'}: labeled data directory not found"
+    )
+    assert (
+        error_line(["data", "stats", "--data", str(tmp_path)]) == f"error: {tmp_path}: no labeled *.jsonl files found"
+    )
 
 
 def test_tag_without_a_trained_default_says_how_to_get_one(tmp_path, monkeypatch):
     monkeypatch.setenv("GOVTAG_MODELS_DIR", str(tmp_path / "models"))
     assert error_line(["tag", REPORT, "-o", str(tmp_path / "out")]) == (
         f"error: no model at {tmp_path / 'models' / 'default'}: train the default with `make run` "
-        "(or `govtag train -o models/default`), or pass --model DIR")
+        "(or `govtag train -o models/default`), or pass --model DIR"
+    )
 
 
 def test_segment_output_must_be_a_file(tmp_path):
-    assert error_line(["segment", REPORT, "-o", str(tmp_path)]) == \
-        f"error: {tmp_path}: is a directory; -o/--output is the units JSONL file to write"
+    assert (
+        error_line(["segment", REPORT, "-o", str(tmp_path)])
+        == f"error: {tmp_path}: is a directory; -o/--output is the units JSONL file to write"
+    )
 
 
 def test_review_compare_and_evaluate_arguments(tiny_model, tmp_path, seed_units):
     file = tmp_path / "review.csv"
     file.write_text("x", encoding="utf-8")
-    assert error_line(["review", str(tmp_path), "-o", str(file)]) == \
-        f"error: {file}: is a file; -o names the directory for the review tasks"
-    assert error_line(["compare", "a", "b", "--split", "bogus"]) == \
-        "error: --split must be train, dev or test, not 'bogus'"
+    assert (
+        error_line(["review", str(tmp_path), "-o", str(file)])
+        == f"error: {file}: is a file; -o names the directory for the review tasks"
+    )
+    assert (
+        error_line(["compare", "a", "b", "--split", "bogus"])
+        == "error: --split must be train, dev or test, not 'bogus'"
+    )
     assert error_line(["evaluate", "--model", str(tmp_path / "nosuch"), "--split", "test"]).startswith(
-        f"error: {tmp_path / 'nosuch'}: model directory not found and not a registered name")
+        f"error: {tmp_path / 'nosuch'}: model directory not found and not a registered name"
+    )
     tagged = tmp_path / "units.jsonl"  # `govtag tag` output: the model's labels beside their scores
-    tagged.write_text("".join(json.dumps({**u, "domain_score": 0.9, "type_score": 0.9}, ensure_ascii=False) + "\n"
-                              for u in seed_units[:3]), encoding="utf-8")
-    assert error_line(["evaluate", "--model", str(tiny_model), "--data", str(tagged)]) == \
-        f"error: {tagged}:1: `govtag tag` output: its domain and type are the model's predictions, not gold labels"
+    tagged.write_text(
+        "".join(
+            json.dumps({**u, "domain_score": 0.9, "type_score": 0.9}, ensure_ascii=False) + "\n" for u in seed_units[:3]
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        error_line(["evaluate", "--model", str(tiny_model), "--data", str(tagged)])
+        == f"error: {tagged}:1: `govtag tag` output: its domain and type are the model's predictions, not gold labels"
+    )

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from inference.atomic import atomic_write
-from inference.cli import app
+from govtag.cli import app
+from govtag.labels.atomic import atomic_write
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "read"
@@ -33,8 +33,9 @@ def test_segment_the_seed_reports(tmp_path):
 def test_bad_inputs_are_reported_and_the_rest_processed(tmp_path):
     out = tmp_path / "units.jsonl"
     bad = sorted((FIXTURES / "bad").iterdir())
-    result = runner.invoke(app, ["segment", *map(str, bad), str(FIXTURES / "utf8.txt"), str(tmp_path / "gone.txt"),
-                                 "-o", str(out)])
+    result = runner.invoke(
+        app, ["segment", *map(str, bad), str(FIXTURES / "utf8.txt"), str(tmp_path / "gone.txt"), "-o", str(out)]
+    )
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == len(bad) + 1
@@ -57,8 +58,18 @@ def test_size_limit_and_unit_length_from_options(tmp_path):
 def test_settings_come_from_the_config(tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text("segment:\n  max_file_mb: 0.001\n  max_unit_chars: 100\n", encoding="utf-8")
-    result = runner.invoke(app, ["segment", str(FIXTURES / "utf8.txt"), str(REPO / "examples"), "--config", str(config),
-                                 "-o", str(tmp_path / "u.jsonl")])
+    result = runner.invoke(
+        app,
+        [
+            "segment",
+            str(FIXTURES / "utf8.txt"),
+            str(REPO / "examples"),
+            "--config",
+            str(config),
+            "-o",
+            str(tmp_path / "u.jsonl"),
+        ],
+    )
     assert result.exit_code == 1
     assert result.stderr.count("over the 0.001 MB limit") == 5
     assert _units(tmp_path / "u.jsonl")[0]["doc_id"] == "utf8"

@@ -6,12 +6,12 @@ import pytest
 from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
-from inference.cli import app
-from inference.tagger import Tagger
-from labels.schema import TASKS, load_schema
-from training.compare import changed_units, decide, paired_bootstrap
-from training.metrics import task_metrics
-from training.registry import ENV, load_registry, register_bundle, set_default
+from govtag.cli import app
+from govtag.inference.tagger import Tagger
+from govtag.labels.schema import TASKS, load_schema
+from govtag.training.compare import changed_units, decide
+from govtag.training.metrics import paired_bootstrap, task_metrics
+from govtag.training.registry import ENV, load_registry, register_bundle, set_default
 
 SCHEMA = load_schema()
 SIZES = {t: len(SCHEMA.labels(t)) for t in TASKS}
@@ -113,11 +113,30 @@ def test_cli_refuses_a_worse_model_and_promotes_an_equal_one(tiny_model, seed_un
     set_default(old)
     tagged = sabotaged(tiny_model, tmp_path / "broken", seed_units[::3])
     gold = tmp_path / "gold.jsonl"  # gold = OLD's own predictions, so OLD is perfect
-    gold.write_text("".join(json.dumps({k: u[k] for k in ("doc_id", "seq", "text", "heading", "domain", "type")},
-                                       ensure_ascii=False) + "\n" for u in tagged), encoding="utf-8")
+    gold.write_text(
+        "".join(
+            json.dumps({k: u[k] for k in ("doc_id", "seq", "text", "heading", "domain", "type")}, ensure_ascii=False)
+            + "\n"
+            for u in tagged
+        ),
+        encoding="utf-8",
+    )
     report = tmp_path / "compare.json"
-    result = CliRunner().invoke(app, ["compare", old, str(tmp_path / "broken"), "--data", str(gold),
-                                      "--promote", "--report", str(report), "--resamples", "200"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            old,
+            str(tmp_path / "broken"),
+            "--data",
+            str(gold),
+            "--promote",
+            "--report",
+            str(report),
+            "--resamples",
+            "200",
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "refused" in result.output and "left untouched" in result.output
     assert load_registry()["default"] == old

@@ -8,19 +8,19 @@ import numpy as np
 import pytest
 import yaml
 
-from inference.tagger import Tagger
+from govtag.inference.config import Config
+from govtag.inference.tagger import Tagger
+from govtag.training.distributed import threads_per_process, torchrun
+from govtag.training.train import train
 from tests.conftest import REPO
-from training.config import Config
-from training.distributed import threads_per_process, torchrun
-from training.train import train, training_arguments
 
 KILLED_AFTER_FIRST_EPOCH = """
 import sys
 
 from transformers import TrainerCallback
 
-from training.config import load_config
-from training.train import train
+from govtag.inference.config import load_config
+from govtag.training.train import train
 
 
 class Kill(TrainerCallback):
@@ -46,13 +46,6 @@ def test_torchrun_uses_this_interpreter():
     assert cmd[:3] == [sys.executable, "-m", "torch.distributed.run"] and cmd[-1] == "--nproc_per_node=2"
 
 
-def test_unknown_sampling_is_an_error(tmp_path):
-    cfg = Config()
-    cfg.train.sampling = "shuffled"
-    with pytest.raises(ValueError, match="train.sampling"):
-        training_arguments(cfg, tmp_path)
-
-
 @pytest.fixture
 def ddp_config(tiny_config):
     """No dropout, no class weights, random sampling: two processes × batch 4 see the batches of one × 8."""
@@ -68,8 +61,9 @@ def config_file(cfg: Config, path):
 
 
 def govtag_train(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "inference.cli", "train", *args], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "govtag.cli", "train", *args], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     return result
 
@@ -102,8 +96,9 @@ def test_a_killed_ddp_run_resumes_from_its_checkpoint_and_matches(ddp_config, tm
     govtag_train("--nproc", "2", "-c", config, "-o", str(tmp_path / "straight"))
     script = tmp_path / "killed.py"
     script.write_text(KILLED_AFTER_FIRST_EPOCH, encoding="utf-8")
-    killed = subprocess.run([*torchrun(2), str(script), config, str(tmp_path / "resumed")], cwd=REPO,
-                            capture_output=True, text=True)
+    killed = subprocess.run(
+        [*torchrun(2), str(script), config, str(tmp_path / "resumed")], cwd=REPO, capture_output=True, text=True
+    )
     assert killed.returncode != 0 and not (tmp_path / "resumed").exists()
     assert any(p.name.startswith("checkpoint-") for p in (tmp_path / "resumed.checkpoints").iterdir())
     govtag_train("--nproc", "2", "-c", config, "-o", str(tmp_path / "resumed"))

@@ -1,6 +1,6 @@
 import numpy as np
 
-from inference.document_step import Smoothing, apply, documents, fit, smooth
+from govtag.inference.document_step import Smoothing, apply, documents, fit, smooth
 
 
 def _probs(rows):
@@ -52,9 +52,8 @@ def test_fit_finds_smoothing_where_neighbours_help_and_stays_off_where_they_do_n
     assert fit(right, gold, units).off  # nothing to gain: no smoothing
 
 
-
 def test_near_ties_of_either_task():
-    from inference.document_step import near_ties
+    from govtag.inference.document_step import near_ties
 
     probs = {"domain": _probs([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4]]), "type": _probs([[1, 0], [0.55, 0.45], [1, 0]])}
     assert near_ties(probs, 0.15).tolist() == [True, True, False]

@@ -2,7 +2,7 @@ import json
 
 from typer.testing import CliRunner
 
-from inference.cli import app
+from govtag.cli import app
 from tests.conftest import SEEDS
 
 
@@ -25,11 +25,18 @@ def test_evaluate_json_has_the_contract_fields(tiny_model):
 
 def test_evaluate_report_has_plots_bad_cases_and_documents(tiny_model, tmp_path):
     report = tmp_path / "report"
-    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--report",
-                                      str(report)])
+    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--report", str(report)])
     assert result.exit_code == 0, result.output
-    for name in ("report.md", "metrics.json", "bad_cases.jsonl", "per_document.csv", "confusion_domain.png",
-                 "confusion_type.png", "reliability_domain.png", "reliability_type.png"):
+    for name in (
+        "report.md",
+        "metrics.json",
+        "bad_cases.jsonl",
+        "per_document.csv",
+        "confusion_domain.png",
+        "confusion_type.png",
+        "reliability_domain.png",
+        "reliability_type.png",
+    ):
         assert (report / name).stat().st_size > 0, name
     text = (report / "report.md").read_text(encoding="utf-8")
     assert "baseline macro-F1" in text and "lead over baseline (95% CI)" in text and "gold \\ pred" in text
@@ -41,8 +48,11 @@ def test_evaluate_report_has_plots_bad_cases_and_documents(tiny_model, tmp_path)
 
 def test_evaluate_names_the_bad_file_and_line(tiny_model, tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"doc_id": "d", "seq": 0, "text": "好", "domain": "经济", "type": "achievement"}\n'
-                   '{"doc_id": "d", "seq": 1, "text": "坏", "domain": "交通", "type": "plan"}\n', encoding="utf-8")
+    bad.write_text(
+        '{"doc_id": "d", "seq": 0, "text": "好", "domain": "经济", "type": "achievement"}\n'
+        '{"doc_id": "d", "seq": 1, "text": "坏", "domain": "交通", "type": "plan"}\n',
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(bad)])
     assert result.exit_code == 2
     assert "bad.jsonl:2" in result.output and "交通" in result.output
@@ -59,8 +69,9 @@ def test_evaluate_on_a_split_of_the_models_own_data(tiny_model, seed_units):
 
 
 def test_a_blended_model_is_compared_with_its_own_tfidf_part(tiny_separate_model):
-    from inference.tagger import Tagger
-    from training.data import read_units, contextualize
+    from govtag.inference.model_inputs import contextualize
+    from govtag.inference.tagger import Tagger
+    from govtag.labels.corpus import read_units
 
     units = contextualize(read_units(SEEDS))  # as evaluate reads them
     result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_separate_model), "--data", str(SEEDS), "--json"])
@@ -79,12 +90,17 @@ def test_a_blended_model_is_compared_with_its_own_tfidf_part(tiny_separate_model
 def test_scores_by_genre_and_by_heading_path(tiny_model, tmp_path, seed_units):
     genres = tmp_path / "genres.yaml"
     genres.write_text("004_493d2021802c45e4: 范文页面\n002_ba0235b38cfe95e8: 网页摘录\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--json",
-                                      "--genres", str(genres)])
+    result = CliRunner().invoke(
+        app, ["evaluate", "-m", str(tiny_model), "--data", str(SEEDS), "--json", "--genres", str(genres)]
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert {g: m["documents"] for g, m in out["by_genre"].items()} == {"工作总结": 2, "工作报告": 1, "网页摘录": 1,
-                                                                       "范文页面": 1}
+    assert {g: m["documents"] for g, m in out["by_genre"].items()} == {
+        "工作总结": 2,
+        "工作报告": 1,
+        "网页摘录": 1,
+        "范文页面": 1,
+    }
     paths = out["by_heading_path"]
     assert set(paths) == {"with heading path", "without heading path"}
     assert sum(m["n"] for m in paths.values()) == sum(m["n"] for m in out["by_genre"].values()) == 434

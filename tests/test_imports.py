@@ -5,12 +5,12 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from inference.cli import app
-from inference.review import CSV_FILE, DOCCANO, LS_TASKS, write_tasks
-from labels.imports import IMPORTED, ImportFailed, merge
-from labels.schema import load_schema
+from govtag.cli import app
+from govtag.inference.review import CSV_FILE, DOCCANO, LS_TASKS, write_tasks
+from govtag.labels.corpus import load_labeled, load_splits
+from govtag.labels.imports import IMPORTED, ImportFailed, merge
+from govtag.labels.schema import load_schema
 from tests.conftest import REPO, SEEDS
-from training.data import load_labeled, load_splits
 
 SCHEMA = load_schema()
 DOC = "000_4b54a07587a75276"
@@ -28,15 +28,27 @@ def data(tmp_path, seed_units):
 @pytest.fixture
 def tasks(tmp_path, seed_units):
     """Review tasks for the first six units of one seed document, as the model (wrongly) tagged them."""
-    units = [{**u, "domain": "经济", "type": "plan", "domain_score": 0.4, "type_score": 0.5, "priority": 1.0,
-              "reason": "confidence 0.40"} for u in seed_units if u["doc_id"] == DOC][:6]
+    units = [
+        {
+            **u,
+            "domain": "经济",
+            "type": "plan",
+            "domain_score": 0.4,
+            "type_score": 0.5,
+            "priority": 1.0,
+            "reason": "confidence 0.40",
+        }
+        for u in seed_units
+        if u["doc_id"] == DOC
+    ][:6]
     write_tasks(units, tmp_path / "tasks", SCHEMA)
     return tmp_path / "tasks"
 
 
 def snapshot(*paths):
-    return {str(p): p.read_bytes() for root in paths for p in ([root] if root.is_file() else root.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p): p.read_bytes() for root in paths for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file()
+    }
 
 
 def read_csv(path):
@@ -72,8 +84,11 @@ def write_jsonl(path, rows):
 
 
 def imported_units(data_dir):
-    return [json.loads(line) for p in sorted((data_dir / IMPORTED).glob("*.jsonl"))
-            for line in p.read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line)
+        for p in sorted((data_dir / IMPORTED).glob("*.jsonl"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tasks, tmp_path, seed_units):
@@ -87,8 +102,11 @@ def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tas
     gold = {u["text"]: u for u in seed_units if u["doc_id"] == DOC}
     assert all(u["source"] == "imported" and u["domain"] == "民生" for u in merged)
     first = merged[0]
-    assert first["previous"] == {"domain": gold[first["text"]]["domain"], "type": gold[first["text"]]["type"],
-                                 "source": "seed"}
+    assert first["previous"] == {
+        "domain": gold[first["text"]]["domain"],
+        "type": gold[first["text"]]["type"],
+        "source": "seed",
+    }
     assert first["provenance"]["annotator"] == "alice" and first["provenance"]["file"].endswith("done.csv")
     assert first["provenance"]["note"] == "标题像民生，正文是经济？" and "note" not in merged[1]["provenance"]
     assert first["seq"] == gold[first["text"]]["seq"]
@@ -100,13 +118,25 @@ def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tas
 
 def test_label_studio_export_takes_the_latest_annotation(data, tasks, tmp_path):
     exported = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))
-    choice = lambda name, value: {"from_name": name, "to_name": "text", "type": "choices",  # noqa: E731
-                                  "value": {"choices": [value]}}
+    choice = lambda name, value: {
+        "from_name": name,
+        "to_name": "text",
+        "type": "choices",  # noqa: E731
+        "value": {"choices": [value]},
+    }
     exported[0]["annotations"] = [
-        {"completed_by": {"email": "bob@example.org"}, "updated_at": "2025-03-02T10:00:00Z",
-         "result": [choice("domain", "党建"), choice("type", "achievement")]},
-        {"completed_by": 7, "updated_at": "2025-03-01T10:00:00Z", "result": [choice("domain", "安全"), choice("type", "plan")]},
-        {"completed_by": 8, "updated_at": "2025-03-03T10:00:00Z", "was_cancelled": True, "result": []}]
+        {
+            "completed_by": {"email": "bob@example.org"},
+            "updated_at": "2025-03-02T10:00:00Z",
+            "result": [choice("domain", "党建"), choice("type", "achievement")],
+        },
+        {
+            "completed_by": 7,
+            "updated_at": "2025-03-01T10:00:00Z",
+            "result": [choice("domain", "安全"), choice("type", "plan")],
+        },
+        {"completed_by": 8, "updated_at": "2025-03-03T10:00:00Z", "was_cancelled": True, "result": []},
+    ]
     path = tmp_path / "export.json"
     path.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
     result = merge([path], *data, SCHEMA)
@@ -118,8 +148,14 @@ def test_label_studio_export_takes_the_latest_annotation(data, tasks, tmp_path):
 
 def test_label_studio_json_min_rows_are_read(data, tasks, tmp_path):
     task = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))[1]
-    row = {**task["data"], "id": 2, "domain": "安全", "type": "problem", "annotator": "dan@example.org",
-           "updated_at": "2025-04-01T08:00:00Z"}
+    row = {
+        **task["data"],
+        "id": 2,
+        "domain": "安全",
+        "type": "problem",
+        "annotator": "dan@example.org",
+        "updated_at": "2025-04-01T08:00:00Z",
+    }
     path = tmp_path / "min.json"
     path.write_text(json.dumps([row], ensure_ascii=False), encoding="utf-8")
     assert merge([path], *data, SCHEMA).units == 1
@@ -169,15 +205,33 @@ def test_a_new_document_gets_a_fixed_split_and_the_model_label_as_previous(data,
 
 
 BAD_CASES = {
-    "unknown label": ("bad.csv", lambda rows: [{**rows[0]}, {**rows[1], "domain": "文化"}], ":3: unknown domain label '文化'"),
-    "half annotated": ("bad.csv", lambda rows: [{**rows[0], "type": ""}], ":2: half-labelled: domain is filled but type is empty"),
-    "missing text": ("bad.jsonl", lambda rows: [{k: v for k, v in rows[0].items() if k != "text"}], ":1: missing unit: no text"),
+    "unknown label": (
+        "bad.csv",
+        lambda rows: [{**rows[0]}, {**rows[1], "domain": "文化"}],
+        ":3: unknown domain label '文化'",
+    ),
+    "half annotated": (
+        "bad.csv",
+        lambda rows: [{**rows[0], "type": ""}],
+        ":2: half-labelled: domain is filled but type is empty",
+    ),
+    "missing text": (
+        "bad.jsonl",
+        lambda rows: [{k: v for k, v in rows[0].items() if k != "text"}],
+        ":1: missing unit: no text",
+    ),
     "missing doc_id": ("bad.csv", lambda rows: [{**rows[0], "doc_id": ""}], ":2: missing unit: no doc_id"),
     "bad seq": ("bad.csv", lambda rows: [{**rows[0], "seq": "三"}], ":2: missing unit: seq must be a whole number"),
-    "other type, governance domain": ("bad.csv", lambda rows: [{**rows[0], "domain": "民生", "type": "other"}],
-                                      ":2: type other implies domain 其他"),
-    "two type labels": ("bad.jsonl", lambda rows: [{**rows[0], "label": ["domain:民生", "type:plan", "type:problem"]}],
-                        ":1: expected exactly one type:… label"),
+    "other type, governance domain": (
+        "bad.csv",
+        lambda rows: [{**rows[0], "domain": "民生", "type": "other"}],
+        ":2: type other implies domain 其他",
+    ),
+    "two type labels": (
+        "bad.jsonl",
+        lambda rows: [{**rows[0], "label": ["domain:民生", "type:plan", "type:problem"]}],
+        ":1: expected exactly one type:… label",
+    ),
 }
 
 
@@ -209,11 +263,14 @@ def colliding_new_units(rows):
     return [{**rows[0], "doc_id": "new-report-1"}, {**rows[1], "doc_id": "new-report-1", "seq": rows[0]["seq"]}]
 
 
-@pytest.mark.parametrize("corrupt, message", [
-    (other_seq, ":2: this text is {doc} seq {seq} in the data, not 9999"),
-    (other_text, ":2: {doc} seq {seq} is the unit '{text}', not this text"),
-    (colliding_new_units, ":3: new-report-1 seq {seq} is the unit '{text}', not this text"),
-])
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (other_seq, ":2: this text is {doc} seq {seq} in the data, not 9999"),
+        (other_text, ":2: {doc} seq {seq} is the unit '{text}', not this text"),
+        (colliding_new_units, ":3: new-report-1 seq {seq} is the unit '{text}', not this text"),
+    ],
+)
 def test_a_row_is_matched_by_doc_id_and_seq_and_must_keep_its_text(corrupt, message, data, tasks, tmp_path):
     rows = accept_model(read_csv(tasks / CSV_FILE))
     path = write_csv(tmp_path / "bad.csv", corrupt(rows) + rows[2:])
@@ -231,13 +288,16 @@ def test_new_documents_may_repeat_a_text_at_another_seq(data, tasks, tmp_path):
     assert merge([write_csv(tmp_path / "new.csv", rows)], *data, SCHEMA).new_units == 2
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("bad.jsonl", '{"text": "x", "label": []}\n{"text": "y", "label": [\n', "bad.jsonl:2: not valid JSON"),
-    ("bad.json", '[{"id": 1, "data": {}\n', "bad.json:2: not valid JSON"),
-    ("bad.json", '{"tasks": []}', "expected a JSON list"),
-    ("bad.csv", "doc_id,text,label\na,b,c\n", "bad.csv:1: CSV header lacks column(s) ['seq', 'domain', 'type']"),
-    ("bad.txt", "anything", "unknown format"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("bad.jsonl", '{"text": "x", "label": []}\n{"text": "y", "label": [\n', "bad.jsonl:2: not valid JSON"),
+        ("bad.json", '[{"id": 1, "data": {}\n', "bad.json:2: not valid JSON"),
+        ("bad.json", '{"tasks": []}', "expected a JSON list"),
+        ("bad.csv", "doc_id,text,label\na,b,c\n", "bad.csv:1: CSV header lacks column(s) ['seq', 'domain', 'type']"),
+        ("bad.txt", "anything", "unknown format"),
+    ],
+)
 def test_malformed_files_are_refused(name, content, message, data, tmp_path):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
@@ -263,8 +323,9 @@ def test_cli_reports_every_problem_and_exits_nonzero(data, tasks, tmp_path):
 
 
 def test_tag_output_is_refused_because_its_labels_are_the_models(data, tasks, tmp_path):
-    rows = [{k: v for k, v in r.items() if not k.startswith("model_")}
-            for r in accept_model(read_csv(tasks / CSV_FILE))]  # units.csv: labels beside their scores
+    rows = [
+        {k: v for k, v in r.items() if not k.startswith("model_")} for r in accept_model(read_csv(tasks / CSV_FILE))
+    ]  # units.csv: labels beside their scores
     units = write_jsonl(tmp_path / "units.jsonl", rows)
     for path in (write_csv(tmp_path / "units.csv", rows), units):
         with pytest.raises(ImportFailed, match="is `govtag tag` output"):
@@ -311,8 +372,10 @@ def test_utf16_csv_bom_json_and_guideline_jsonl_are_read(data, tasks, tmp_path):
 
 def test_a_label_studio_user_id_gives_way_to_the_annotator_option(data, tasks, tmp_path):
     exported = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))
-    result = [{"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": [value]}}
-              for name, value in (("domain", "安全"), ("type", "plan"))]
+    result = [
+        {"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": [value]}}
+        for name, value in (("domain", "安全"), ("type", "plan"))
+    ]
     exported[0]["annotations"] = [{"completed_by": 7, "updated_at": "2025-03-01T10:00:00Z", "result": result}]
     exported[1]["annotations"] = [{"completed_by": 7, "updated_at": "2025-03-01T10:00:00Z", "result": result}]
     path = tmp_path / "export.json"

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from training.calibration import fit_temperature, softmax
-from training.metrics import confusion, expected_calibration_error, macro_f1_interval, reliability, task_metrics
+from govtag.training.metrics import confusion, expected_calibration_error, macro_f1_interval, reliability, task_metrics
 
 LABELS = ("a", "b", "c")
 GOLD = ["a", "a", "a", "b", "b", "c"]
@@ -36,18 +35,6 @@ def test_expected_calibration_error_by_hand():
     assert expected_calibration_error(conf, correct) == pytest.approx(0.5 * 0.35)
     bins = reliability(conf, correct)
     assert sum(b["count"] for b in bins) == 4 and bins[8]["accuracy"] == 0.5
-
-
-def test_temperature_scaling_softens_overconfident_logits():
-    rng = np.random.default_rng(0)
-    gold = rng.integers(0, 3, 300)
-    logits = rng.normal(size=(300, 3))
-    logits[np.arange(300), gold] += 1.0
-    logits *= 6  # overconfident
-    t = fit_temperature(logits, gold)
-    assert t > 2.0
-    assert np.allclose(softmax(logits, t).sum(-1), 1.0)
-    assert fit_temperature(logits[:0], gold[:0]) == 1.0
 
 
 def test_macro_f1_interval_resamples_whole_documents():

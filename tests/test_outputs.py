@@ -1,6 +1,6 @@
 from openpyxl import load_workbook
 
-from inference.outputs import write_xlsx
+from govtag.inference.outputs import write_xlsx
 
 
 def test_xlsx_keeps_text_that_looks_like_a_formula_as_text(tmp_path):

@@ -5,9 +5,9 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from inference.cli import app
-from inference.pipeline import tag_paths
-from inference.tagger import Tagger
+from govtag.cli import app
+from govtag.inference.pipeline import tag_paths
+from govtag.inference.tagger import Tagger
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
@@ -69,8 +69,21 @@ def test_a_killed_run_resumed_gives_identical_outputs(tagger, straight, tmp_path
 
 
 def test_one_document_at_a_time_writes_the_same_outputs(tiny_model, straight, tmp_path):
-    result = CliRunner().invoke(app, ["tag", str(EXAMPLES), "-m", str(tiny_model), "-o", str(tmp_path), "--workers", "1",
-                                      "--format", "jsonl,csv,xlsx,parquet"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tag",
+            str(EXAMPLES),
+            "-m",
+            str(tiny_model),
+            "-o",
+            str(tmp_path),
+            "--workers",
+            "1",
+            "--format",
+            "jsonl,csv,xlsx,parquet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     for name in TEXT_OUTPUTS:
         assert (tmp_path / name).read_bytes() == (straight / name).read_bytes(), name
@@ -90,8 +103,10 @@ def test_resume_refuses_parts_made_by_another_model(tagger, tiny_model, tmp_path
 
 def test_review_threshold_overrides_the_models_and_resume_keeps_it(tiny_model, tmp_path):
     report = EXAMPLES / "002_ba0235b38cfe95e8.txt"
-    flagged = {t: tag_paths([report], Tagger.load(tiny_model, review_threshold=t), tmp_path / str(t)).review
-               for t in (0.0, 1.0)}
+    flagged = {
+        t: tag_paths([report], Tagger.load(tiny_model, review_threshold=t), tmp_path / str(t)).review
+        for t in (0.0, 1.0)
+    }
     assert flagged[0.0] == 0 and flagged[1.0] == tag_paths([report], Tagger.load(tiny_model), tmp_path / "n").units
     with pytest.raises(ValueError, match="review threshold 0.0"):
         tag_paths([report], Tagger.load(tiny_model, review_threshold=0.5), tmp_path / "0.0", resume=True)
@@ -114,11 +129,14 @@ def test_bad_files_are_reported_and_the_rest_goes_on(tiny_model, tmp_path):
     (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
     (inputs / "sheet.xlsx").write_bytes(b"PK\x03\x04")
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["tag", str(inputs), str(tmp_path / "missing.txt"), "-m", str(tiny_model),
-                                      "-o", str(out)])
+    result = CliRunner().invoke(
+        app, ["tag", str(inputs), str(tmp_path / "missing.txt"), "-m", str(tiny_model), "-o", str(out)]
+    )
     assert result.exit_code == 1
-    errors = {json.loads(line)["path"].split("/")[-1]: json.loads(line)["error"]
-              for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()}
+    errors = {
+        json.loads(line)["path"].split("/")[-1]: json.loads(line)["error"]
+        for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+    }
     assert set(errors) == {"empty.txt", "binary.txt", "broken.docx", "sheet.xlsx", "missing.txt"}
     assert "empty" in errors["empty.txt"] and "unsupported" in errors["sheet.xlsx"]
     assert "empty.txt" in result.output
@@ -161,7 +179,7 @@ def test_units_in_a_format_not_asked_for_again_are_removed(tiny_model, tmp_path)
 
 
 def test_resume_with_the_onnx_backend_notices_a_new_export(tiny_model, tmp_path):
-    from inference.onnx_export import export_onnx
+    from govtag.inference.onnx_export import export_onnx
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -174,7 +192,7 @@ def test_resume_with_the_onnx_backend_notices_a_new_export(tiny_model, tmp_path)
 
 
 def test_a_documents_tags_do_not_depend_on_the_other_files_in_the_run(tiny_separate_model, tmp_path):
-    from inference.document_step import Smoothing
+    from govtag.inference.document_step import Smoothing
 
     tagger = Tagger.load(tiny_separate_model)
     tagger.document_step = {"domain": Smoothing(2, 0.5, 1.01), "type": Smoothing(1, 0.5, 1.01)}  # every unit

@@ -6,10 +6,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from inference.cli import app
-from inference.pipeline import RunSummary, prepare_parts, tag_paths, write_all
-from inference.ray_engine import PARQUET_DIR, ReplicaPool, TagReplica, collect, file_rows, read_and_segment
-from inference.tagger import Tagger
+from govtag.cli import app
+from govtag.inference.pipeline import RunSummary, prepare_parts, tag_paths, write_all
+from govtag.inference.ray_engine import PARQUET_DIR, ReplicaPool, TagReplica, collect, file_rows, read_and_segment
+from govtag.inference.tagger import Tagger
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
@@ -45,12 +45,25 @@ def test_replicas_write_what_the_plain_pipeline_writes_without_ray(tiny_model, i
     tagger = Tagger.load(tiny_model)
     parts = prepare_parts(tmp_path, tagger, resume=False)
     seg = tagger.cfg.segment
-    rows = [read_and_segment(r, str(parts), int(seg.max_file_mb * 1e6), seg.max_unit_chars, False)
-            for r in file_rows(inputs)]
+    rows = [
+        read_and_segment(r, str(parts), int(seg.max_file_mb * 1e6), seg.max_unit_chars, False)
+        for r in file_rows(inputs)
+    ]
     assert [r["index"] for r in rows] == list(range(6)) and rows[-1]["error"] == "no such file or directory"
-    replicas = [TagReplica(str(tiny_model), str(parts), str(tmp_path / PARQUET_DIR), False, 1, "torch", None,
-                           tagger.cfg.tag.review_threshold, tagger.cfg.tag.onnx_recheck_margin)
-                for _ in range(2)]
+    replicas = [
+        TagReplica(
+            str(tiny_model),
+            str(parts),
+            str(tmp_path / PARQUET_DIR),
+            False,
+            1,
+            "torch",
+            None,
+            tagger.cfg.tag.review_threshold,
+            tagger.cfg.tag.onnx_recheck_margin,
+        )
+        for _ in range(2)
+    ]
     returned = []
     for replica, chunk in zip(replicas, (rows[3:], rows[:3])):  # out of order, as Ray may return them
         out = replica({k: np.array([r[k] for r in chunk]) for k in chunk[0]})
@@ -79,8 +92,23 @@ def ray_cluster():
 
 def test_govtag_tag_on_a_local_ray_cluster_matches_plain_tag(ray_cluster, tiny_model, inputs, plain, tmp_path):
     out = tmp_path / "ray"
-    result = CliRunner().invoke(app, ["tag", *inputs, "-m", str(tiny_model), "-o", str(out), "--format",
-                                      ",".join(FORMATS), "--engine", "ray", "--workers", "2"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tag",
+            *inputs,
+            "-m",
+            str(tiny_model),
+            "-o",
+            str(out),
+            "--format",
+            ",".join(FORMATS),
+            "--engine",
+            "ray",
+            "--workers",
+            "2",
+        ],
+    )
     assert result.exit_code == 1, result.output  # the missing file, as with the plain engine
     assert "5 documents from 5 files" in result.output and "units_parquet/" in result.output
     assert len(assert_same_outputs(plain, out)) == 2  # 5 files over 2 replicas: 2 partitions

@@ -4,20 +4,36 @@ from pathlib import Path
 
 import pytest
 
-from inference.read import DecodeError, ReadError, decode, doc_ids, expand, read, read_all
+from govtag.inference.document import DecodeError, ReadError
+from govtag.inference.read import decode, doc_ids, expand, read, read_all
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "read"
 BAD = FIXTURES / "bad"
-EXPECTED = "\n".join(line.strip() for line in (FIXTURES / "utf8.txt").read_text(encoding="utf-8")
-                     .replace("（", "(").replace("）", ")").replace("；", ";").replace("！", "!").replace("？", "?")
-                     .splitlines())
+EXPECTED = "\n".join(
+    line.strip()
+    for line in (FIXTURES / "utf8.txt")
+    .read_text(encoding="utf-8")
+    .replace("（", "(")
+    .replace("）", ")")
+    .replace("；", ";")
+    .replace("！", "!")
+    .replace("？", "?")
+    .splitlines()
+)
 
 
-@pytest.mark.parametrize("name, encoding", [
-    ("utf8.txt", "utf-8"), ("utf8_bom.txt", "utf-8"), ("gbk.txt", "gb18030"),
-    ("utf16le_bom.txt", "utf-16-le"), ("utf16be_bom.txt", "utf-16-be"), ("utf16le.txt", "utf-16-le"),
-])
+@pytest.mark.parametrize(
+    "name, encoding",
+    [
+        ("utf8.txt", "utf-8"),
+        ("utf8_bom.txt", "utf-8"),
+        ("gbk.txt", "gb18030"),
+        ("utf16le_bom.txt", "utf-16-le"),
+        ("utf16be_bom.txt", "utf-16-be"),
+        ("utf16le.txt", "utf-16-le"),
+    ],
+)
 def test_encodings_are_detected(name, encoding):
     doc = read(FIXTURES / name)
     assert doc.text == EXPECTED
@@ -41,7 +57,9 @@ def test_a_gbk_file_holding_only_a_title(tmp_path):
 def test_seed_boilerplate_is_removed_and_counted():
     doc = read(REPO / "examples" / "004_493d2021802c45e4.txt")
     assert doc.dropped == [
-        "............试读结束............", "查阅全文加微信3231169", "如来写作网gw.rulaixiezuo.com(可搜索其他更多资料)",
+        "............试读结束............",
+        "查阅全文加微信3231169",
+        "如来写作网gw.rulaixiezuo.com(可搜索其他更多资料)",
         "本文内容由互联网用户自发贡献,该文观点仅代表作者本人。本站仅提供信息存储空间服务,不拥有所有权,不承担相关法律责任。"
         "如发现本站有涉嫌抄袭侵权/违法违规的内容, 请发送邮件至 3231169@qq.com 举报,一经查实,本站将立刻删除。",
         "如若转载,请注明出处:https://www.xiezuozhinan.com/222490.html",
@@ -54,8 +72,13 @@ def test_seed_boilerplate_is_removed_and_counted():
 def test_html_visible_text_without_navigation():
     doc = read(FIXTURES / "report.html")
     assert doc.text.splitlines() == [
-        "某街道2024年工作总结", "一、主要工作", "(一)党建引领。全年开展集中学习30次,发展党员5名。一是强化学习。组织“三会一课”12次!",
-        "二是加强监督。开展谈心谈话20人次。", "三是严肃纪律。", "二、下步打算", "持续改善民生,确保安全稳定。",
+        "某街道2024年工作总结",
+        "一、主要工作",
+        "(一)党建引领。全年开展集中学习30次,发展党员5名。一是强化学习。组织“三会一课”12次!",
+        "二是加强监督。开展谈心谈话20人次。",
+        "三是严肃纪律。",
+        "二、下步打算",
+        "持续改善民生,确保安全稳定。",
     ]
     assert "首页" in doc.dropped and "当前位置: 首页 > 工作总结" in doc.dropped and "索引号:" in doc.dropped
     assert "查阅全文加微信3231169" in doc.dropped and any("版权所有" in d for d in doc.dropped)
@@ -97,10 +120,12 @@ def _pdf(path: Path, paragraphs: list[str]) -> Path:
 
 def test_pdf_hard_wrapped_lines_are_rejoined(tmp_path):
     paragraphs = [
-        "Annual Work Report", "1. Party building",
+        "Annual Work Report",
+        "1. Party building",
         "The street committee organised thirty study sessions this year and trained five new members of the "
         "party; the volunteer team served two thousand residents in total.",
-        "2. Safety", "Inspections found forty-five hazards and all were fixed before the end of October.",
+        "2. Safety",
+        "Inspections found forty-five hazards and all were fixed before the end of October.",
     ]
     doc = read(_pdf(tmp_path / "report.pdf", paragraphs))
     assert doc.text.splitlines() == paragraphs
@@ -121,15 +146,18 @@ def test_pdf_without_text_layer(tmp_path):
         read(tmp_path / "scan.pdf")
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("empty.txt", "empty file"),
-    ("blank.txt", "no text (only whitespace)"),
-    ("binary.txt", "binary data"),
-    ("undecodable.txt", "undecodable text"),
-    ("corrupt.docx", "not a readable .docx file: not a Word package"),
-    ("corrupt.pdf", "not a readable .pdf file"),
-    ("boilerplate_only.txt", "no text left after removing 3 boilerplate line(s)"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("empty.txt", "empty file"),
+        ("blank.txt", "no text (only whitespace)"),
+        ("binary.txt", "binary data"),
+        ("undecodable.txt", "undecodable text"),
+        ("corrupt.docx", "not a readable .docx file: not a Word package"),
+        ("corrupt.pdf", "not a readable .pdf file"),
+        ("boilerplate_only.txt", "no text left after removing 3 boilerplate line(s)"),
+    ],
+)
 def test_bad_inputs_raise_a_read_error_naming_file_and_reason(name, reason):
     with pytest.raises(ReadError) as info:
         read(BAD / name)
@@ -171,12 +199,26 @@ def test_expand_files_directories_and_globs(tmp_path):
     (tmp_path / ".hidden").mkdir()
     for rel in ("a/1.txt", "a/b/2.docx", "a/b/3.html", "a/notes.md", "a/old.doc", ".hidden/4.txt", "5.pdf"):
         (tmp_path / rel).write_text("x")
-    items = list(expand([tmp_path / "a", tmp_path / "a" / "1.txt", str(tmp_path / "*.pdf"),
-                         str(tmp_path / "*.none"), tmp_path / "gone.txt"]))
+    items = list(
+        expand(
+            [
+                tmp_path / "a",
+                tmp_path / "a" / "1.txt",
+                str(tmp_path / "*.pdf"),
+                str(tmp_path / "*.none"),
+                tmp_path / "gone.txt",
+            ]
+        )
+    )
     paths = [p for p in items if isinstance(p, Path)]
     errors = [e for e in items if isinstance(e, ReadError)]
-    assert [p.relative_to(tmp_path).as_posix() for p in paths] == ["a/1.txt", "a/b/2.docx", "a/b/3.html", "a/old.doc",
-                                                                    "5.pdf"]
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "a/1.txt",
+        "a/b/2.docx",
+        "a/b/3.html",
+        "a/old.doc",
+        "5.pdf",
+    ]
     assert [e.reason for e in errors] == ["no file matches this pattern", "no such file or directory"]
 
 
@@ -185,15 +227,18 @@ def test_broken_symbolic_links_are_reported(tmp_path):
     (tmp_path / "in" / "ok.txt").write_text("x")
     (tmp_path / "in" / "gone.txt").symlink_to(tmp_path / "moved.txt")
     items = list(expand([tmp_path / "in", tmp_path / "in" / "gone.txt"]))
-    assert [(str(e.path), e.reason) for e in items if isinstance(e, ReadError)] == \
-        [(str(tmp_path / "in" / "gone.txt"), "broken symbolic link: its target is missing")] * 2
+    assert [(str(e.path), e.reason) for e in items if isinstance(e, ReadError)] == [
+        (str(tmp_path / "in" / "gone.txt"), "broken symbolic link: its target is missing")
+    ] * 2
     assert [p for p in items if isinstance(p, Path)] == [tmp_path / "in" / "ok.txt"]
 
 
 def test_a_directory_without_reports_is_an_error(tmp_path):
     (tmp_path / "notes.md").write_text("x")
     [error] = list(expand([tmp_path]))
-    assert isinstance(error, ReadError) and error.path == str(tmp_path) and "no reports in this directory" in error.reason
+    assert (
+        isinstance(error, ReadError) and error.path == str(tmp_path) and "no reports in this directory" in error.reason
+    )
 
 
 def test_doc_ids_disambiguate_shared_stems():
@@ -216,18 +261,20 @@ def test_read_all_reports_errors_and_goes_on():
 def test_a_bad_byte_inside_a_chinese_character_is_one_slip():
     report = (FIXTURES / "utf8.txt").read_text(encoding="utf-8")
     data = bytearray(report.encode("utf-8"))
-    middle = report.encode("utf-8").index("工".encode("utf-8"))
+    middle = report.encode("utf-8").index("工".encode())
     data[middle] = 0xFF  # the lead byte of a 3-byte character: three bad bytes in a row
     text, encoding = decode(bytes(data))
     assert encoding == "utf-8 (1 bad byte(s) replaced)" and len(text) > 0.9 * len(report)
 
 
 def test_html_wrappers_named_like_navigation_keep_the_article():
-    html = ("<html><body class='layout-with-sidebar'><div class='navbar-top'><a>首页</a></div>"
-            "<div id='main' class='article share-enabled'><h1>某街道2024年工作总结</h1>"
-            + "".join(f"<p>第{i}项工作:全年完成改造项目{i}个,惠及居民{i * 100}户。</p>" for i in range(1, 8))
-            + "</div><div class='sidebar'>热门文章</div></body></html>").encode("utf-8")
-    from inference.read import _html_lines
+    html = (
+        "<html><body class='layout-with-sidebar'><div class='navbar-top'><a>首页</a></div>"
+        "<div id='main' class='article share-enabled'><h1>某街道2024年工作总结</h1>"
+        + "".join(f"<p>第{i}项工作:全年完成改造项目{i}个,惠及居民{i * 100}户。</p>" for i in range(1, 8))
+        + "</div><div class='sidebar'>热门文章</div></body></html>"
+    ).encode("utf-8")
+    from govtag.inference.read import _html_lines
 
     lines, dropped, _, _ = _html_lines(html)
     text = "\n".join(line.strip() for line in lines if line.strip())
@@ -244,8 +291,11 @@ def test_expand_leaves_out_the_runs_own_output_directory(tmp_path):
 
 def test_the_files_own_title_html_title_or_a_file_name_that_reads_as_one(tmp_path):
     html = tmp_path / "page.html"
-    html.write_text("<html><head><title>某区2024年政府工作报告_某区人民政府</title></head><body><p>全年新增就业1200人。</p>"
-                    "</body></html>", encoding="utf-8")
+    html.write_text(
+        "<html><head><title>某区2024年政府工作报告_某区人民政府</title></head><body><p>全年新增就业1200人。</p>"
+        "</body></html>",
+        encoding="utf-8",
+    )
     assert read(html).title == "某区2024年政府工作报告_某区人民政府"
     named = tmp_path / "某镇2023年安全生产工作总结.txt"
     named.write_text("全年开展检查12次。", encoding="utf-8")

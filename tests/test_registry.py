@@ -4,13 +4,25 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from inference.cli import app
-from training.registry import (ENV, RegistryError, data_hash, default_model_dir, load_registry, register,
-                               register_trained, resolve, rollback, set_default)
+from govtag.cli import app
+from govtag.training.registry import (
+    ENV,
+    RegistryError,
+    data_hash,
+    default_model_dir,
+    load_registry,
+    register,
+    register_trained,
+    resolve,
+    rollback,
+    set_default,
+)
 from tests.conftest import REPO, SEEDS
 
-METRICS = {"test": {"n": 10, "domain": {"accuracy": 0.5, "macro_f1": 0.4}, "type": {"accuracy": 0.6, "macro_f1": 0.5}},
-           "log": ["not kept"]}
+METRICS = {
+    "test": {"n": 10, "domain": {"accuracy": 0.5, "macro_f1": 0.4}, "type": {"accuracy": 0.6, "macro_f1": 0.5}},
+    "log": ["not kept"],
+}
 
 
 @pytest.fixture
@@ -60,8 +72,9 @@ def test_the_data_hash_follows_the_data(tmp_path):
     splits = REPO / "tests" / "fixtures" / "seed_splits.yaml"
     before = data_hash(tmp_path, splits)
     assert data_hash(tmp_path, splits) == before
-    (tmp_path / "more.jsonl").write_text('{"doc_id": "x", "seq": 0, "text": "y", "domain": "其他", "type": "other"}\n',
-                                         encoding="utf-8")
+    (tmp_path / "more.jsonl").write_text(
+        '{"doc_id": "x", "seq": 0, "text": "y", "domain": "其他", "type": "other"}\n', encoding="utf-8"
+    )
     assert data_hash(tmp_path, splits) != before
 
 

@@ -1,4 +1,5 @@
 """report.html renders in a real browser: headless Chromium takes a screenshot and we look at the pixels."""
+
 import shutil
 import subprocess
 
@@ -6,14 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.pipeline import tag_paths
-from inference.tagger import Tagger
+from govtag.inference.pipeline import tag_paths
+from govtag.inference.tagger import Tagger
 from tests.conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTH, HEIGHT = 1200, 2400
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; "
-                                                         "`make test` installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; `make test` installs it)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +23,26 @@ def screenshot(tiny_model, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     tag_paths([REPO / "examples"], Tagger.load(tiny_model), out, formats=("jsonl",))
     png = out / "report.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", f"--screenshot={png}",
-                    f"--window-size={WIDTH},{HEIGHT}", (out / "report.html").as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+            f"--screenshot={png}",
+            f"--window-size={WIDTH},{HEIGHT}",
+            (out / "report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return np.asarray(Image.open(png).convert("RGB")).astype(int)
 
 
@@ -64,7 +81,7 @@ def test_both_charts_are_drawn_and_visible(screenshot):
     colours = set()
     for top, bottom, left, right in boxes:
         assert bottom - top > 200 and right - left > 300, (top, bottom, left, right)  # drawn at a readable size
-        inside = screenshot[top + 3:bottom - 2, left + 3:right - 2].reshape(-1, 3)
+        inside = screenshot[top + 3 : bottom - 2, left + 3 : right - 2].reshape(-1, 3)
         painted = inside[(inside < 235).any(axis=1)]  # not white
         coloured = inside[inside.max(axis=1) - inside.min(axis=1) > 40]  # not white, grey or black
         assert len(painted) > 0.05 * len(inside) and len(coloured) > 0.01 * len(inside), "blank chart"

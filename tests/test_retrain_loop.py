@@ -1,15 +1,16 @@
 """One full correction round with the tiny model, through the CLI, as the README walks through it:
 train → tag → review → correct the CSV → import → retrain → compare → promote or refuse → roll back."""
+
 import csv
 import json
 
 import yaml
 from typer.testing import CliRunner
 
-from inference.cli import app
-from inference.review import CSV_FILE
-from labels.imports import IMPORTED
-from training.registry import ENV, load_registry
+from govtag.cli import app
+from govtag.inference.review import CSV_FILE
+from govtag.labels.imports import IMPORTED
+from govtag.training.registry import ENV, load_registry
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
@@ -25,8 +26,10 @@ def test_one_correction_round(tmp_path, monkeypatch, seed_units):
     monkeypatch.setenv(ENV, str(models))
     data.mkdir()
     # The labeled data before the round: the seed reports but one, which arrives as a new report.
-    (data / "seeds.jsonl").write_text("".join(json.dumps(u, ensure_ascii=False) + "\n" for u in seed_units
-                                              if u["doc_id"] != NEW_DOC), encoding="utf-8")
+    (data / "seeds.jsonl").write_text(
+        "".join(json.dumps(u, ensure_ascii=False) + "\n" for u in seed_units if u["doc_id"] != NEW_DOC),
+        encoding="utf-8",
+    )
     splits = yaml.safe_load((REPO / "tests" / "fixtures" / "seed_splits.yaml").read_text(encoding="utf-8"))
     splits["train"].remove(NEW_DOC)
     (tmp_path / "splits.yaml").write_text(yaml.safe_dump(splits), encoding="utf-8")
@@ -39,8 +42,16 @@ def test_one_correction_round(tmp_path, monkeypatch, seed_units):
     assert load_registry()["default"] == "v1"
 
     tagged = tmp_path / "tagged"
-    result = run("tag", EXAMPLES / "000_4b54a07587a75276.txt", EXAMPLES / f"{NEW_DOC}.txt", "-o", tagged,
-                 "--format", "jsonl", "--probs")
+    result = run(
+        "tag",
+        EXAMPLES / "000_4b54a07587a75276.txt",
+        EXAMPLES / f"{NEW_DOC}.txt",
+        "-o",
+        tagged,
+        "--format",
+        "jsonl",
+        "--probs",
+    )
     assert result.exit_code == 0, result.output
 
     result = run("review", tagged, "-o", tmp_path / "tasks", "--n", 40)
@@ -87,8 +98,9 @@ def test_one_correction_round(tmp_path, monkeypatch, seed_units):
     assert registry["models"]["v2"]["data_hash"] != registry["models"]["v1"]["data_hash"]
 
     report = tmp_path / "compare.json"
-    result = run("compare", "v1", "v2", "--data", data, "--splits", tmp_path / "splits.yaml", "--promote",
-                 "--report", report)
+    result = run(
+        "compare", "v1", "v2", "--data", data, "--splits", tmp_path / "splits.yaml", "--promote", "--report", report
+    )
     comparison = json.loads(report.read_text(encoding="utf-8"))
     assert "rule: promote NEW unless" in " ".join(result.output.split())
     test_doc = [u for u in seed_units if u["doc_id"] == "004_493d2021802c45e4"]

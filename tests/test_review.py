@@ -1,35 +1,59 @@
 import csv
 import json
 import xml.dom.minidom
+from dataclasses import replace
 
 import pytest
 
-from inference.review import (CSV_COLUMNS, CSV_FILE, DOCCANO, DOCCANO_LABELS, LS_CONFIG, LS_TASKS, priority,
-                              read_tagged, section_cue, select, write_tasks)
-from labels.schema import load_schema
-from training.config import ReviewConfig
+from govtag.inference.config import default_config
+from govtag.inference.review import (
+    CSV_COLUMNS,
+    CSV_FILE,
+    DOCCANO,
+    DOCCANO_LABELS,
+    LS_CONFIG,
+    LS_TASKS,
+    priority,
+    read_tagged,
+    section_cue,
+    select,
+    write_tasks,
+)
+from govtag.labels.schema import load_schema
 
 SCHEMA = load_schema()
-CUES = ReviewConfig().section_cues
+CUES = default_config().review.section_cues
 
 
 def unit(doc, seq, score=0.9, type_="achievement", section="", heading=False, text=None):
-    return {"doc_id": doc, "seq": seq, "text": text or f"{doc} 第{seq}句。", "heading": heading, "section": section,
-            "domain": "民生", "type": type_, "domain_score": score, "type_score": score}
+    return {
+        "doc_id": doc,
+        "seq": seq,
+        "text": text or f"{doc} 第{seq}句。",
+        "heading": heading,
+        "section": section,
+        "domain": "民生",
+        "type": type_,
+        "domain_score": score,
+        "type_score": score,
+    }
 
 
-@pytest.mark.parametrize("section, heading, text, expected", [
-    ("二、存在的问题 > (一)基层治理", False, "x", "problem"),
-    ("一、工作完成情况 > (二)下一步打算", False, "x", "plan"),  # the nearest heading wins
-    ("三、其他", False, "x", None),
-    ("", True, "三、2025年工作思路", "plan"),  # a heading reads its own words
-])
+@pytest.mark.parametrize(
+    "section, heading, text, expected",
+    [
+        ("二、存在的问题 > (一)基层治理", False, "x", "problem"),
+        ("一、工作完成情况 > (二)下一步打算", False, "x", "plan"),  # the nearest heading wins
+        ("三、其他", False, "x", None),
+        ("", True, "三、2025年工作思路", "plan"),  # a heading reads its own words
+    ],
+)
 def test_section_cue_table(section, heading, text, expected):
     assert section_cue({"section": section, "heading": heading, "text": text}, CUES) == expected
 
 
 def test_priority_rises_with_doubt_and_section_disagreement():
-    cfg = ReviewConfig()
+    cfg = default_config().review
     sure, unsure = priority(unit("a", 0, 0.95), SCHEMA, cfg)[0], priority(unit("a", 0, 0.4), SCHEMA, cfg)[0]
     assert unsure > sure
     agrees = unit("a", 0, 0.9, "problem", "二、存在的问题")
@@ -44,15 +68,15 @@ def test_priority_rises_with_doubt_and_section_disagreement():
 def test_full_probabilities_are_used_for_entropy():
     flat = {**unit("a", 0, 0.5), "type_probs": {"achievement": 0.5, "problem": 0.5, "plan": 0.0, "other": 0.0}}
     spread = {**unit("a", 0, 0.5), "type_probs": {"achievement": 0.5, "problem": 0.2, "plan": 0.2, "other": 0.1}}
-    cfg = ReviewConfig(low_confidence=0, section_disagreement=0)
+    cfg = replace(default_config().review, low_confidence=0, section_disagreement=0)
     assert priority(spread, SCHEMA, cfg)[0] > priority(flat, SCHEMA, cfg)[0]
 
 
 def test_selection_is_spread_over_documents():
     units = [unit("long", i, 0.2) for i in range(20)] + [unit("short", i, 0.6) for i in range(3)]
-    picked = select(units, SCHEMA, ReviewConfig(), n=4)
+    picked = select(units, SCHEMA, default_config().review, n=4)
     assert [u["doc_id"] for u in picked] == ["long", "short", "long", "short"]
-    assert len(select(units, SCHEMA, ReviewConfig(), n=100)) == 23
+    assert len(select(units, SCHEMA, default_config().review, n=100)) == 23
 
 
 def test_read_tagged_refuses_untagged_units(tmp_path):
@@ -64,7 +88,7 @@ def test_read_tagged_refuses_untagged_units(tmp_path):
 
 
 def test_exports_show_predictions_apart_from_the_human_labels(tmp_path):
-    picked = select([unit("a", i, 0.5, section="二、存在的问题") for i in range(3)], SCHEMA, ReviewConfig())
+    picked = select([unit("a", i, 0.5, section="二、存在的问题") for i in range(3)], SCHEMA, default_config().review)
     picked[0]["type_score"] = 0.3
     write_tasks(picked, tmp_path, SCHEMA, model="models/v1")
     tasks = json.loads((tmp_path / LS_TASKS).read_text(encoding="utf-8"))
@@ -74,8 +98,10 @@ def test_exports_show_predictions_apart_from_the_human_labels(tmp_path):
     assert result == {"domain": ["民生"], "type": ["achievement"]}
     assert picked[0]["priority"] > 1 and prediction["score"] == 0.3  # a probability, not the review priority
     view = xml.dom.minidom.parse(str(tmp_path / LS_CONFIG))
-    by_name = {c.getAttribute("name"): [x.getAttribute("value") for x in c.getElementsByTagName("Choice")]
-               for c in view.getElementsByTagName("Choices")}
+    by_name = {
+        c.getAttribute("name"): [x.getAttribute("value") for x in c.getElementsByTagName("Choice")]
+        for c in view.getElementsByTagName("Choices")
+    }
     assert by_name == {"domain": list(SCHEMA.domain), "type": list(SCHEMA.type)}
     rows = [json.loads(line) for line in (tmp_path / DOCCANO).read_text(encoding="utf-8").splitlines()]
     assert "label" not in rows[0] and (rows[0]["model_domain"], rows[0]["model_type"]) == ("民生", "achievement")

@@ -7,8 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.read import clean, read
-from inference.segment import LEAD_LEVEL, SECTION_SEP, assign_sections, marker, segment, split_long, split_sentences
+from govtag.inference.read import clean, read
+from govtag.inference.segment import (
+    LEAD_LEVEL,
+    SECTION_SEP,
+    assign_sections,
+    marker,
+    segment,
+    split_long,
+    split_sentences,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -73,9 +81,13 @@ def test_seed_headings_and_sections_agree_except_deliberate_deviations():
 def test_lead_sentences_enter_the_section_path():
     units = {u["text"]: u for u in _ours("000_4b54a07587a75276")}
     after_lead = units["严把发展党员“入口关”,年内发展党员11名,储备入党积极分子9名,开展发展对象档案检查4次。"]
-    assert after_lead["section"] == ("一、2025年度目标任务完成情况 > (一)固本培元强根基,构建坚实“红色堡垒”。"
-                                     " > 二是组织建设强基固本。")
-    assert units["二是组织建设强基固本。"]["section"] == "一、2025年度目标任务完成情况 > (一)固本培元强根基,构建坚实“红色堡垒”。"
+    assert after_lead["section"] == (
+        "一、2025年度目标任务完成情况 > (一)固本培元强根基,构建坚实“红色堡垒”。 > 二是组织建设强基固本。"
+    )
+    assert (
+        units["二是组织建设强基固本。"]["section"]
+        == "一、2025年度目标任务完成情况 > (一)固本培元强根基,构建坚实“红色堡垒”。"
+    )
     assert units["(二)上下联动聚合力,激活礼让“一池春水”。"]["section"] == "一、2025年度目标任务完成情况"
 
 
@@ -87,14 +99,32 @@ def test_assign_sections_is_what_segment_produces_on_gold_units():
 
 
 def test_assign_sections_levels():
-    units = [("一、总体情况", True), ("(一)党建", True), ("1.学习", True), ("(1)集中学习", True), ("①线上", True),
-             ("一是抓学习。", False), ("学习30次。", False), ("二是抓监督,开展谈心谈话20人次,覆盖全体党员干部、全部社区书记和网格员,实现全覆盖。", False),
-             ("谈话20人次。", False), ("(2)专题研讨", True), ("研讨5次。", False), ("二、存在问题", True), ("问题1。", False),
-             ("结语", True), ("谢谢。", False)]
+    units = [
+        ("一、总体情况", True),
+        ("(一)党建", True),
+        ("1.学习", True),
+        ("(1)集中学习", True),
+        ("①线上", True),
+        ("一是抓学习。", False),
+        ("学习30次。", False),
+        ("二是抓监督,开展谈心谈话20人次,覆盖全体党员干部、全部社区书记和网格员,实现全覆盖。", False),
+        ("谈话20人次。", False),
+        ("(2)专题研讨", True),
+        ("研讨5次。", False),
+        ("二、存在问题", True),
+        ("问题1。", False),
+        ("结语", True),
+        ("谢谢。", False),
+    ]
     sections = assign_sections(units)
-    assert sections[:6] == ["", "一、总体情况", "一、总体情况 > (一)党建", "一、总体情况 > (一)党建 > 1.学习",
-                            "一、总体情况 > (一)党建 > 1.学习 > (1)集中学习",
-                            "一、总体情况 > (一)党建 > 1.学习 > (1)集中学习 > ①线上"]
+    assert sections[:6] == [
+        "",
+        "一、总体情况",
+        "一、总体情况 > (一)党建",
+        "一、总体情况 > (一)党建 > 1.学习",
+        "一、总体情况 > (一)党建 > 1.学习 > (1)集中学习",
+        "一、总体情况 > (一)党建 > 1.学习 > (1)集中学习 > ①线上",
+    ]
     assert sections[6].endswith("①线上 > 一是抓学习。")
     assert sections[8].endswith("①线上 > 二是抓监督")  # a long lead enters the path by its first clause
     assert sections[9] == "一、总体情况 > (一)党建 > 1.学习"
@@ -104,24 +134,29 @@ def test_assign_sections_levels():
     assert LEAD_LEVEL > max(marker(t)[0] for t, h in units if h and marker(t))
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("开展学习30次。发展党员5名!完成了吗?", ["开展学习30次。", "发展党员5名!", "完成了吗?"]),
-    ("他说:“感谢党和政府。”随后离开。", ["他说:“感谢党和政府。”", "随后离开。"]),
-    ("居民说:“真好!我们满意。”", ["居民说:“真好!我们满意。”"]),
-    ("学习《条例。解读》等文件。完成。", ["学习《条例。解读》等文件。", "完成。"]),
-    ("(详见附件。)下一句。", ["(详见附件。)", "下一句。"]),
-    ("真的吗?!是的。", ["真的吗?!", "是的。"]),
-    ("登录https://x.gov.cn/a?id=1查询。", ["登录https://x.gov.cn/a?id=1查询。"]),
-    ("推行“群众点单、站点派单的“点单式”模式。下一句。", ["推行“群众点单、站点派单的“点单式”模式。", "下一句。"]),
-    ("没有结尾标点", ["没有结尾标点"]),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("开展学习30次。发展党员5名!完成了吗?", ["开展学习30次。", "发展党员5名!", "完成了吗?"]),
+        ("他说:“感谢党和政府。”随后离开。", ["他说:“感谢党和政府。”", "随后离开。"]),
+        ("居民说:“真好!我们满意。”", ["居民说:“真好!我们满意。”"]),
+        ("学习《条例。解读》等文件。完成。", ["学习《条例。解读》等文件。", "完成。"]),
+        ("(详见附件。)下一句。", ["(详见附件。)", "下一句。"]),
+        ("真的吗?!是的。", ["真的吗?!", "是的。"]),
+        ("登录https://x.gov.cn/a?id=1查询。", ["登录https://x.gov.cn/a?id=1查询。"]),
+        ("推行“群众点单、站点派单的“点单式”模式。下一句。", ["推行“群众点单、站点派单的“点单式”模式。", "下一句。"]),
+        ("没有结尾标点", ["没有结尾标点"]),
+    ],
+)
 def test_split_sentences(line, expected):
     assert split_sentences(line) == expected
 
 
 def test_headings_and_list_items():
-    text = ("一、工作情况\n(一)党建引领。全年学习30次。\n(二)安全生产\n检查企业35次。\n"
-            "1.完成项目A\n2.完成项目B\n3.完成项目C\n二、下步打算\n1、加强学习\n深入学习。\n2、强化监督\n")
+    text = (
+        "一、工作情况\n(一)党建引领。全年学习30次。\n(二)安全生产\n检查企业35次。\n"
+        "1.完成项目A\n2.完成项目B\n3.完成项目C\n二、下步打算\n1、加强学习\n深入学习。\n2、强化监督\n"
+    )
     units = {u["text"]: u for u in segment(text, "d")}
     for t in ("一、工作情况", "(一)党建引领。", "(二)安全生产", "二、下步打算", "1、加强学习"):
         assert units[t]["heading"], t
@@ -195,8 +230,10 @@ def test_duplicated_title_stays_with_its_report():
     assert [u["text"] for u in units if u["doc_id"] == "d#2"][:2] == ["乙街道工作报告", "乙街道工作报告"]
 
 
-ALPHABET = st.sampled_from(list("党建民生安全一二三是、()“”《》‘’。!?;,:  \n\t（）；！\u3000") +
-                           ["(一)", "一、", "1.", "①", "一是", "\n二、", "abc", "\n金安区工作报告\n", "试读结束\n"])
+ALPHABET = st.sampled_from(
+    list("党建民生安全一二三是、()“”《》‘’。!?;,:  \n\t（）；！\u3000")
+    + ["(一)", "一、", "1.", "①", "一是", "\n二、", "abc", "\n金安区工作报告\n", "试读结束\n"]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -208,7 +245,9 @@ def test_segmentation_loses_and_duplicates_no_text(raw, limit):
     assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", text)
     assert all(u["text"].strip() and len(u["text"]) <= limit for u in units)
     for doc_id in {u["doc_id"] for u in units}:
-        assert [u["seq"] for u in units if u["doc_id"] == doc_id] == list(range(sum(u["doc_id"] == doc_id for u in units)))
+        assert [u["seq"] for u in units if u["doc_id"] == doc_id] == list(
+            range(sum(u["doc_id"] == doc_id for u in units))
+        )
 
 
 def test_lines_the_file_marks_as_headings_are_headings():
@@ -217,23 +256,47 @@ def test_lines_the_file_marks_as_headings_are_headings():
     assert not any(u["heading"] for u in plain) and plain[1]["section"] == ""
     units = segment(text, "d", headings={"工作回顾", "下步打算"})
     assert [(u["heading"], u["section"]) for u in units] == [
-        (True, ""), (False, "工作回顾"), (True, ""), (False, "下步打算")]
+        (True, ""),
+        (False, "工作回顾"),
+        (True, ""),
+        (False, "下步打算"),
+    ]
 
 
-@pytest.mark.parametrize("line, lead", [
-    ("安全生产方面:", True), ("党建工作:", True), ("民生方面。", True), ("二是党建方面。", True),
-    ("各位代表:", False), ("现将有关情况报告如下:", False), ("县人大常委会:", False), ("记者:", False),
-    ("重点抓好以下六个方面工作:", False), ("开展检查12次。", False), ("实现上述目标,要把握好以下几点:", False),
-])
+@pytest.mark.parametrize(
+    "line, lead",
+    [
+        ("安全生产方面:", True),
+        ("党建工作:", True),
+        ("民生方面。", True),
+        ("二是党建方面。", True),
+        ("各位代表:", False),
+        ("现将有关情况报告如下:", False),
+        ("县人大常委会:", False),
+        ("记者:", False),
+        ("重点抓好以下六个方面工作:", False),
+        ("开展检查12次。", False),
+        ("实现上述目标,要把握好以下几点:", False),
+    ],
+)
 def test_lead_lines(line, lead):
-    from inference.segment import is_lead
+    from govtag.inference.segment import is_lead
 
     assert is_lead(line) is lead
 
 
 def test_a_lead_line_enters_the_section_path_of_the_run_it_opens():
-    units = [("一、主要工作", True), ("安全生产方面:", False), ("开展检查12次。", False), ("整改隐患45处。", False),
-             ("民生方面:", False), ("新增就业300人。", False), ("各位代表:", False), ("二、下步打算", True), ("继续。", False)]
+    units = [
+        ("一、主要工作", True),
+        ("安全生产方面:", False),
+        ("开展检查12次。", False),
+        ("整改隐患45处。", False),
+        ("民生方面:", False),
+        ("新增就业300人。", False),
+        ("各位代表:", False),
+        ("二、下步打算", True),
+        ("继续。", False),
+    ]
     sections = assign_sections(units)
     assert sections[2] == sections[3] == f"一、主要工作{SECTION_SEP}安全生产方面:"
     assert sections[5] == f"一、主要工作{SECTION_SEP}民生方面:"  # a lead closes the lead before it
@@ -241,22 +304,39 @@ def test_a_lead_line_enters_the_section_path_of_the_run_it_opens():
 
 
 def test_each_report_carries_its_title():
-    text = "\n".join(["来源:某县人民政府 发布时间:2024-01-05", "某镇2023年安全生产工作总结", "一、主要工作", "开展检查12次。",
-                      "二、下步打算", "继续开展检查。", "某街道2023年环境卫生整治工作总结", "一、主要工作", "清运垃圾300吨。"])
+    text = "\n".join(
+        [
+            "来源:某县人民政府 发布时间:2024-01-05",
+            "某镇2023年安全生产工作总结",
+            "一、主要工作",
+            "开展检查12次。",
+            "二、下步打算",
+            "继续开展检查。",
+            "某街道2023年环境卫生整治工作总结",
+            "一、主要工作",
+            "清运垃圾300吨。",
+        ]
+    )
     units = segment(text, "p")
     titles = {u["doc_id"]: u["title"] for u in units}
     assert titles == {"p": "某镇2023年安全生产工作总结", "p#2": "某街道2023年环境卫生整治工作总结"}
 
 
 def test_a_title_is_a_title_like_line_near_the_top_or_the_files_title():
-    from inference.segment import document_title
+    from govtag.inference.segment import document_title
 
-    first = [("首页 > 政务公开 > 工作总结", False), ("舟塘在线", False), ("舟塘市2026年政府工作报告(全文)", False),
-             ("各位代表:", False)]
+    first = [
+        ("首页 > 政务公开 > 工作总结", False),
+        ("舟塘在线", False),
+        ("舟塘市2026年政府工作报告(全文)", False),
+        ("各位代表:", False),
+    ]
     assert document_title(first) == "舟塘市2026年政府工作报告(全文)"  # a line naming a kind of document first
     news = [("垃圾未清理、电动车乱停这些社区问题多", False), ("记者走访发现,部分小区环境较差。", False)]
     assert document_title(news) == "垃圾未清理、电动车乱停这些社区问题多"
     excerpt = [("的关键之年,全区上下要坚定信心。", False), ("一、工作回顾", True), ("完成投资12亿元。", False)]
-    assert document_title(excerpt) == "" and document_title(excerpt, "某区2024年政府工作报告") == "某区2024年政府工作报告"
+    assert (
+        document_title(excerpt) == "" and document_title(excerpt, "某区2024年政府工作报告") == "某区2024年政府工作报告"
+    )
     late = [(f"第{i}句话说完了。", False) for i in range(8)] + [("某镇2023年工作总结", False)]
     assert document_title(late) == ""  # only among the first units

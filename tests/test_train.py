@@ -6,9 +6,9 @@ import pytest
 from transformers import TrainerCallback
 from typer.testing import CliRunner
 
-from inference.cli import app
-from inference.tagger import Tagger
-from training.train import build_model, train
+from govtag.cli import app
+from govtag.inference.tagger import Tagger
+from govtag.training.train import build_model, train
 
 
 class KillAfterFirstEpoch(TrainerCallback):
@@ -64,7 +64,7 @@ def test_train_command_refuses_to_replace_a_trained_model(tiny_model, tmp_path):
 
 
 def test_freeze_layers_leaves_embeddings_and_lower_layers_untrained(tiny_config, seed_units):
-    from labels.schema import load_schema
+    from govtag.labels.schema import load_schema
 
     cfg = copy.deepcopy(tiny_config)
     cfg.train.freeze_layers = 1
@@ -95,7 +95,7 @@ def test_train_command_interrupted_says_how_to_resume(tmp_path, monkeypatch):
     def interrupted(cfg, out):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("training.train.train", interrupted)
+    monkeypatch.setattr("govtag.training.train.train", interrupted)
     result = CliRunner().invoke(app, ["train", "-c", "configs/tiny.yaml", "-o", str(tmp_path / "m")])
     assert result.exit_code == 130
     assert f"finished epochs are kept in {tmp_path / 'm.checkpoints'}; run the same command to resume" in result.stderr

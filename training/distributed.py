@@ -5,6 +5,7 @@ wraps the model in DistributedDataParallel: every process trains on its share of
 gradients are averaged (gloo on CPU, NCCL on GPUs). `train.batch_size` is per process, so the
 effective batch is batch_size × processes. Rank 0 alone evaluates, calibrates and writes the model.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,4 +34,4 @@ def torchrun(nproc: int) -> list[str]:
 
 def launch(nproc: int, cli_args: list[str]) -> int:
     """Run a `govtag` command in `nproc` local processes; return the launcher's exit code."""
-    return subprocess.run([*torchrun(nproc), "-m", "inference.cli", *cli_args]).returncode
+    return subprocess.run([*torchrun(nproc), "-m", "govtag.cli", *cli_args]).returncode

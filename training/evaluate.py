@@ -1,32 +1,41 @@
 """Evaluation against a labeled file: metrics, confusion, calibration, bad cases, per document, baseline."""
+
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from labels.schema import TASKS, Schema
-
-from .baseline import Baseline
-from .blend import fit_weight
-from .calibration import fit_temperature
-from .config import Config
-from .data import DataError, contextualize, load_labeled, load_splits, read_units, split_units
-from .metrics import (confusion, expected_calibration_error, macro_f1, macro_f1_interval, reliability,
-                      task_metrics)
+from ..inference.baseline import Baseline
+from ..inference.blend import fit_weight
+from ..inference.calibration import fit_temperature
+from ..inference.config import Config
+from ..inference.document_step import fit, from_dict
+from ..inference.model_inputs import contextualize
+from ..inference.tagger import Tagger
+from ..labels.corpus import DataError, read_units
+from ..labels.schema import TASKS, Schema
+from .data import labeled_splits
+from .metrics import (
+    confusion,
+    expected_calibration_error,
+    macro_f1,
+    macro_f1_interval,
+    paired_bootstrap,
+    reliability,
+    task_metrics,
+)
 
 
 def gold_index(units: list[dict], schema: Schema, task: str) -> np.ndarray:
     return np.array([schema.labels(task).index(u[task]) for u in units], dtype=int)
 
 
-def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict],
-                    tfidf: Baseline | None = None) -> dict:
+def fit_calibration(
+    model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict], tfidf: Baseline | None = None
+) -> dict:
     """One temperature per head, fitted on dev; with a TF-IDF part, first its blend weights (set on `tfidf`)."""
-    from inference.tagger import Tagger
-
     logits = Tagger(model, tokenizer, cfg, schema).logits(dev_units)
     gold = {t: gold_index(dev_units, schema, t) for t in TASKS}
     if tfidf is not None:
@@ -36,13 +45,17 @@ def fit_calibration(model, tokenizer, cfg: Config, schema: Schema, dev_units: li
     return {t: fit_temperature(logits[t], gold[t]) for t in TASKS}
 
 
-def fit_document_step(model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict], calibration: dict,
-                      tfidf: Baseline | None = None) -> dict:
+def fit_document_step(
+    model,
+    tokenizer,
+    cfg: Config,
+    schema: Schema,
+    dev_units: list[dict],
+    calibration: dict,
+    tfidf: Baseline | None = None,
+) -> dict:
     """The document step's setting per task (`document_step.fit`) on the calibrated dev scores, as a dict for
     document_step.json; empty where `model.document_step` is off."""
-    from inference.document_step import fit
-    from inference.tagger import Tagger
-
     if not cfg.model.document_step or not dev_units:
         return {}
     probs = Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf).document_probabilities(dev_units)
@@ -60,11 +73,13 @@ def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> di
         gold = [u[t] for u in units]
         confidence = probs[t].max(-1)
         correct = np.array([g == p for g, p in zip(gold, pred)])
-        out[t] = {**task_metrics(gold, pred, labels),
-                  "macro_f1_ci": macro_f1_interval(gold_index(units, schema, t), probs[t].argmax(-1), len(labels), docs),
-                  "confusion": confusion(gold, pred, labels),
-                  "ece": expected_calibration_error(confidence, correct),
-                  "reliability": reliability(confidence, correct)}
+        out[t] = {
+            **task_metrics(gold, pred, labels),
+            "macro_f1_ci": macro_f1_interval(gold_index(units, schema, t), probs[t].argmax(-1), len(labels), docs),
+            "confusion": confusion(gold, pred, labels),
+            "ece": expected_calibration_error(confidence, correct),
+            "reliability": reliability(confidence, correct),
+        }
     return out
 
 
@@ -86,19 +101,30 @@ def breakdown(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, g
         docs = [str(units[i].get("doc_id", "")) for i in rows]
         entry: dict = {"n": len(rows), "documents": len(set(docs))}
         for t in TASKS:
-            gold, pred, k = gold_index([units[i] for i in rows], schema, t), probs[t][rows].argmax(-1), len(schema.labels(t))
-            entry[t] = {"accuracy": round(float((gold == pred).mean()), 4),
-                        "macro_f1": round(float(macro_f1(gold, pred, k, np.ones((1, len(rows))))[0]), 4),
-                        "macro_f1_ci": macro_f1_interval(gold, pred, k, docs)}
+            gold, pred, k = (
+                gold_index([units[i] for i in rows], schema, t),
+                probs[t][rows].argmax(-1),
+                len(schema.labels(t)),
+            )
+            entry[t] = {
+                "accuracy": round(float((gold == pred).mean()), 4),
+                "macro_f1": round(float(macro_f1(gold, pred, k, np.ones((1, len(rows))))[0]), 4),
+                "macro_f1_ci": macro_f1_interval(gold, pred, k, docs),
+            }
         out[name] = entry
     return out
 
 
-def evaluate_units(model, tokenizer, cfg: Config, schema: Schema, units: list[dict], calibration: dict,
-                   tfidf: Baseline | None = None, document_step: dict | None = None) -> dict:
-    from inference.document_step import from_dict
-    from inference.tagger import Tagger
-
+def evaluate_units(
+    model,
+    tokenizer,
+    cfg: Config,
+    schema: Schema,
+    units: list[dict],
+    calibration: dict,
+    tfidf: Baseline | None = None,
+    document_step: dict | None = None,
+) -> dict:
     tagger = Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf, document_step=from_dict(document_step))
     return score(tagger.document_probabilities(units), units, schema)
 
@@ -110,8 +136,10 @@ def per_document(probs: dict[str, np.ndarray], units: list[dict], schema: Schema
         row["n"] += 1
         for t in TASKS:
             row[f"{t}_correct"] += int(schema.labels(t)[probs[t][i].argmax()] == u[t])
-    return {doc: {"n": r["n"], **{f"{t}_accuracy": round(r[f"{t}_correct"] / r["n"], 4) for t in TASKS}}
-            for doc, r in sorted(rows.items())}
+    return {
+        doc: {"n": r["n"], **{f"{t}_accuracy": round(r[f"{t}_correct"] / r["n"], 4) for t in TASKS}}
+        for doc, r in sorted(rows.items())
+    }
 
 
 def bad_cases(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, limit: int = 40) -> list[dict]:
@@ -121,44 +149,62 @@ def bad_cases(probs: dict[str, np.ndarray], units: list[dict], schema: Schema, l
         for t in TASKS:
             pred = schema.labels(t)[probs[t][i].argmax()]
             if pred != u[t]:
-                cases.append({"task": t, "gold": u[t], "pred": pred, "score": round(float(probs[t][i].max()), 4),
-                              "doc_id": u.get("doc_id"), "seq": u.get("seq"), "section": u.get("section", ""),
-                              "text": u["text"]})
+                cases.append(
+                    {
+                        "task": t,
+                        "gold": u[t],
+                        "pred": pred,
+                        "score": round(float(probs[t][i].max()), 4),
+                        "doc_id": u.get("doc_id"),
+                        "seq": u.get("seq"),
+                        "section": u.get("section", ""),
+                        "text": u["text"],
+                    }
+                )
     return sorted(cases, key=lambda c: -c["score"])[:limit]
 
 
-def baseline_metrics(cfg: Config, schema: Schema, units: list[dict], probs: dict[str, np.ndarray],
-                     tfidf: Baseline | None = None) -> dict:
+def baseline_metrics(
+    cfg: Config, schema: Schema, units: list[dict], probs: dict[str, np.ndarray], tfidf: Baseline | None = None
+) -> dict:
     """The TF-IDF baseline trained on the training split of the model's own data and splits (the model's own
     TF-IDF part if it has one), and the model's lead over it (macro-F1, with its 95% paired interval over
     resampled documents)."""
-    from .compare import paired_bootstrap
-
     if tfidf is None:
         tfidf = Baseline(cfg.model.section_chars, cfg.train.seed).fit(split_of_model_data(cfg, schema, "train"))
     pred = tfidf.predict(units)
     index = {t: {label: i for i, label in enumerate(schema.labels(t))} for t in TASKS}
-    paired = paired_bootstrap({t: gold_index(units, schema, t) for t in TASKS},
-                              {t: np.array([index[t][p] for p in pred[t]]) for t in TASKS},
-                              {t: probs[t].argmax(-1) for t in TASKS}, {t: len(schema.labels(t)) for t in TASKS},
-                              docs=[str(u.get("doc_id", "")) for u in units])
-    return {t: {**task_metrics([u[t] for u in units], pred[t], schema.labels(t)),
-                "model_lead": {k: paired[f"{t}_macro_f1"][k] for k in ("delta", "ci")}} for t in TASKS}
+    paired = paired_bootstrap(
+        {t: gold_index(units, schema, t) for t in TASKS},
+        {t: np.array([index[t][p] for p in pred[t]]) for t in TASKS},
+        {t: probs[t].argmax(-1) for t in TASKS},
+        {t: len(schema.labels(t)) for t in TASKS},
+        docs=[str(u.get("doc_id", "")) for u in units],
+    )
+    return {
+        t: {
+            **task_metrics([u[t] for u in units], pred[t], schema.labels(t)),
+            "model_lead": {k: paired[f"{t}_macro_f1"][k] for k in ("delta", "ci")},
+        }
+        for t in TASKS
+    }
 
 
 def split_of_model_data(cfg: Config, schema: Schema, split: str) -> list[dict]:
     """One split (train, dev, test) of the labeled data a model was trained on."""
-    units = load_labeled(cfg.resolve(cfg.data.dir), schema)
-    return split_units(units, load_splits(cfg.resolve(cfg.data.splits)))[split]
+    return labeled_splits(cfg, schema)[split]
 
 
-def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, report_dir: str | Path | None = None,
-                   baseline: bool = True, backend: str | None = None, split: str | None = None,
-                   genres: dict[str, str] | None = None) -> dict:
-    """Evaluate a model directory on a labeled JSONL file, or on a split of its own data; optionally report.
-    `genres` (doc_id → genre) sets the genre of the documents it names, for the breakdown by genre."""
-    from inference.tagger import Tagger
-
+def run_evaluation(
+    model_dir: str | Path,
+    data_file: str | Path | None = None,
+    baseline: bool = True,
+    backend: str | None = None,
+    split: str | None = None,
+    genres: dict[str, str] | None = None,
+) -> dict:
+    """Evaluate a model directory on a labeled JSONL file, or on a split of its own data (`eval_report` shows the
+    result). `genres` (doc_id → genre) sets the genre of the documents it names, for the breakdown by genre."""
     tagger = Tagger.load(model_dir, backend=backend)
     if data_file is None:
         units = split_of_model_data(tagger.cfg, tagger.schema, split or "test")
@@ -168,57 +214,20 @@ def run_evaluation(model_dir: str | Path, data_file: str | Path | None = None, r
     probs = tagger.document_probabilities(units)
     if genres:
         units = [{**u, "genre": genres.get(str(u["doc_id"]), u.get("genre"))} for u in units]
-    result = {"model": str(model_dir), "data": str(data_file), **score(probs, units, tagger.schema),
-              **{name: breakdown(probs, units, tagger.schema, group_of) for name, group_of in GROUPINGS.items()},
-              "calibration": tagger.temperature}
+    result = {
+        "model": str(model_dir),
+        "data": str(data_file),
+        **score(probs, units, tagger.schema),
+        **{name: breakdown(probs, units, tagger.schema, group_of) for name, group_of in GROUPINGS.items()},
+        "calibration": tagger.temperature,
+    }
     if tagger.tfidf is not None:
         result["tfidf_weights"] = tagger.tfidf.weights
     if baseline:
         result["baseline"] = baseline_metrics(tagger.cfg, tagger.schema, units, probs, tagger.tfidf)
-    if report_dir:
-        from .eval_report import write_report
-
-        write_report(Path(report_dir), result, per_document(probs, units, tagger.schema),
-                     bad_cases(probs, units, tagger.schema), tagger.schema)
+    result["per_document"] = per_document(probs, units, tagger.schema)
+    result["bad_cases"] = bad_cases(probs, units, tagger.schema)
     return result
-
-
-SCORE_COLUMNS = ("task", "accuracy", "macro-F1 (95% CI)", "baseline macro-F1", "lead over baseline (95% CI)", "ECE")
-
-
-def score_cells(result: dict, task: str) -> list[str]:
-    """One row of SCORE_COLUMNS, as `govtag evaluate` and report.md show it."""
-    m, base = result[task], result.get("baseline", {}).get(task)
-    low, high = m["macro_f1_ci"]
-    lead = "-" if base is None else (f"{base['model_lead']['delta']:+.3f} "
-                                     f"({base['model_lead']['ci'][0]:+.3f} to {base['model_lead']['ci'][1]:+.3f})")
-    return [task, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f} ({low:.3f}–{high:.3f})",
-            "-" if base is None else f"{base['macro_f1']:.3f}", lead, f"{m['ece']:.3f}"]
-
-
-def score_note(result: dict) -> str:
-    """What the intervals and the lead mean, as `govtag evaluate` and report.md say it."""
-    note = ("95% CI: over documents resampled with replacement (1000 times); the lead over the baseline is paired "
-            "(both scored on the same resamples).")
-    weights = result.get("tfidf_weights")
-    if weights and "baseline" in result:
-        note += (" The model blends that baseline into its scores (weights " +
-                 ", ".join(f"{t} {w}" for t, w in weights.items()) + "): the lead is what the encoder adds to it.")
-    return note
-
-
-BREAKDOWN_COLUMNS = ("group", "units", "documents", "domain macro-F1 (95% CI)", "type macro-F1 (95% CI)",
-                     "accuracy domain / type")
-
-
-def breakdown_rows(result: dict, name: str) -> list[list[str]]:
-    """Rows of BREAKDOWN_COLUMNS for one breakdown (by_genre, by_heading_path), as `govtag evaluate` and
-    report.md show them."""
-    def cell(m: dict) -> str:
-        return f"{m['macro_f1']:.3f} ({m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f})"
-
-    return [[group, str(m["n"]), str(m["documents"]), cell(m["domain"]), cell(m["type"]),
-             f"{m['domain']['accuracy']:.3f} / {m['type']['accuracy']:.3f}"] for group, m in result.get(name, {}).items()]
 
 
 def read_genres(path: str | Path) -> dict[str, str]:
@@ -232,15 +241,3 @@ def read_genres(path: str | Path) -> dict[str, str]:
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise DataError(f"{path}: expected a mapping of doc_id to genre name")
     return {str(k): v for k, v in raw.items()}
-
-
-def summary_json(result: dict) -> str:
-    keep = {"n": result["n"], **{t: {k: result[t][k] for k in ("accuracy", "macro_f1", "macro_f1_ci", "per_class",
-                                                                "ece")} for t in TASKS},
-            **{name: result[name] for name in GROUPINGS if name in result}}
-    if "tfidf_weights" in result:
-        keep["tfidf_weights"] = result["tfidf_weights"]
-    if "baseline" in result:
-        keep["baseline"] = {t: {k: result["baseline"][t][k] for k in ("accuracy", "macro_f1", "model_lead")}
-                            for t in TASKS}
-    return json.dumps(keep, ensure_ascii=False, indent=2)

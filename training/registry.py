@@ -1,10 +1,13 @@
 """The model registry: MODELS_DIR/registry.json records every kept model and which one is the default.
 
-MODELS_DIR is models/ in the repository, or $GOVTAG_MODELS_DIR. Each entry holds the model's path
+MODELS_DIR is $GOVTAG_MODELS_DIR (`govtag --models-dir`), else models/ in a checkout of the repository, else
+the user's data directory (~/.local/share/govtag/models on Linux): never the installed package. Each entry
+holds the model's path
 (relative to MODELS_DIR when inside it), the hash of the data it was trained on, its config, a metrics
 summary, the date and its parent (the default when it was trained). `history` stacks the earlier
 defaults, so `rollback` returns to the one before.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +16,12 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from labels.schema import TASKS
+from platformdirs import user_data_path
 
-from .config import REPO_ROOT
+from ..inference.config import PACKAGE_ROOT
+from ..labels.atomic import atomic_write
+from ..labels.corpus import data_files
+from ..labels.schema import TASKS
 
 ENV = "GOVTAG_MODELS_DIR"
 
@@ -25,7 +31,10 @@ class RegistryError(ValueError):
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get(ENV) or REPO_ROOT / "models")
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV])
+    checkout = (PACKAGE_ROOT / "pyproject.toml").exists()
+    return PACKAGE_ROOT / "models" if checkout else user_data_path("govtag") / "models"
 
 
 def registry_path() -> Path:
@@ -42,8 +51,6 @@ def load_registry() -> dict:
 
 
 def save_registry(registry: dict) -> None:
-    from inference.atomic import atomic_write
-
     with atomic_write(registry_path()) as f:
         json.dump(registry, f, ensure_ascii=False, indent=2)
 
@@ -62,8 +69,6 @@ def default_model_dir() -> Path:
 
 def data_hash(data_dir: str | Path, splits: str | Path) -> str:
     """sha256 over the labeled files (names and bytes) and the splits file: same hash, same training data."""
-    from .data import data_files
-
     h = hashlib.sha256()
     for path in [*data_files(data_dir), Path(splits)]:
         h.update(path.name.encode("utf-8") + b"\0" + (path.read_bytes() if path.exists() else b""))
@@ -71,12 +76,22 @@ def data_hash(data_dir: str | Path, splits: str | Path) -> str:
 
 
 def metrics_summary(metrics: dict) -> dict:
-    return {split: {"n": m["n"], **{t: {k: round(m[t][k], 4) for k in ("accuracy", "macro_f1")} for t in TASKS}}
-            for split, m in metrics.items() if split in ("dev", "test")}
+    return {
+        split: {"n": m["n"], **{t: {k: round(m[t][k], 4) for k in ("accuracy", "macro_f1")} for t in TASKS}}
+        for split, m in metrics.items()
+        if split in ("dev", "test")
+    }
 
 
-def register(model_dir: str | Path, *, parent: str | None, data_hash: str | None, config: dict,
-             metrics: dict, date: str | None = None) -> str:
+def register(
+    model_dir: str | Path,
+    *,
+    parent: str | None,
+    data_hash: str | None,
+    config: dict,
+    metrics: dict,
+    date: str | None = None,
+) -> str:
     """Add (or refresh) a model; returns its name: the directory name, suffixed if another path has it.
     The first model of an empty registry becomes the default."""
     model_dir = Path(model_dir).resolve()
@@ -87,9 +102,14 @@ def register(model_dir: str | Path, *, parent: str | None, data_hash: str | None
     while name in registry["models"] and registry["models"][name]["path"] != path:
         n += 1
         name = f"{model_dir.name}-{n}"
-    registry["models"][name] = {"path": path, "data_hash": data_hash, "config": config,
-                                "metrics": metrics_summary(metrics), "parent": parent,
-                                "date": date or datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    registry["models"][name] = {
+        "path": path,
+        "data_hash": data_hash,
+        "config": config,
+        "metrics": metrics_summary(metrics),
+        "parent": parent,
+        "date": date or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
     registry["default"] = registry["default"] or name
     save_registry(registry)
     return name
@@ -108,12 +128,11 @@ def register_trained(out_dir: str | Path, cfg, metrics: dict) -> str | None:
 def register_bundle(model_dir: str | Path, parent: str | None = None) -> str:
     """Register a model directory from its own files (config, metrics and the data hash they record);
     the first model in an empty registry becomes the default."""
-    from .bundle import check_bundle, read_json
+    from ..inference.bundle import check_bundle, read_json  # transformers: not for `govtag models` alone
 
     cfg, _ = check_bundle(model_dir)
     metrics = read_json(model_dir, "metrics.json", {})
-    return register(model_dir, parent=parent, data_hash=metrics.get("data_hash"), config=cfg.to_dict(),
-                    metrics=metrics)
+    return register(model_dir, parent=parent, data_hash=metrics.get("data_hash"), config=cfg.to_dict(), metrics=metrics)
 
 
 def name_of(model_dir: str | Path) -> str | None:
@@ -150,8 +169,9 @@ def remove(name: str) -> Path:
     registry = load_registry()
     path = model_path(entry(registry, name))
     if registry["default"] == name:
-        raise RegistryError(f"{name!r} is the default model; make another one the default first "
-                            "(`govtag models default NAME`)")
+        raise RegistryError(
+            f"{name!r} is the default model; make another one the default first (`govtag models default NAME`)"
+        )
     del registry["models"][name]
     registry["history"] = [h for h in registry["history"] if h != name]
     save_registry(registry)
@@ -165,8 +185,10 @@ def rollback() -> str:
         raise RegistryError("no earlier default to roll back to")
     previous = registry["history"].pop()
     if not model_path(entry(registry, previous)).is_dir():
-        raise RegistryError(f"the earlier default {previous!r} has no directory any more; `govtag models remove "
-                            f"{previous}` takes it out of the history")
+        raise RegistryError(
+            f"the earlier default {previous!r} has no directory any more; `govtag models remove "
+            f"{previous}` takes it out of the history"
+        )
     registry["default"] = previous
     save_registry(registry)
     return previous

@@ -1,4 +1,5 @@
 """The labeled-data `govtag` commands: import and the data group."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,39 +7,45 @@ from typing import Optional
 
 import typer
 
-from inference.cli_common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, fail, load_config_or_fail
+from .common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, fail, load_config_or_fail, writable_corpus_or_fail
 
 labels_app = typer.Typer()
-data_app = typer.Typer(help="The labeled corpus: statistics and document splits.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="The labeled corpus: statistics, document splits, a copy to retrain with.", no_args_is_help=True
+)
 labels_app.add_typer(data_app, name="data")
 
 
 @labels_app.command("import")
 def import_labels(
-    files: list[Path] = typer.Argument(..., metavar="FILE...", help="Label Studio .json, doccano .jsonl or review .csv."),
+    files: list[Path] = typer.Argument(
+        ..., metavar="FILE...", help="Label Studio .json, doccano .jsonl or review .csv."
+    ),
     data: Optional[Path] = DATA_OPTION,
     splits: Optional[Path] = SPLITS_OPTION,
     annotator: Optional[str] = typer.Option(None, "--annotator", help="Annotator for rows that do not name one."),
     config: Optional[Path] = CONFIG_OPTION,
 ) -> None:
     """Validate corrected labels and merge them into DATA/imported/; nothing is written if any row is bad."""
-    from labels.imports import ImportFailed, merge
-    from labels.schema import load_schema
-    from training.data import DataError
+    from ..labels.corpus import DataError
+    from ..labels.imports import ImportFailed, merge
+    from ..labels.schema import load_schema
 
     cfg = load_config_or_fail(config, data, splits)
+    writable_corpus_or_fail(cfg)
     try:
-        r = merge(files, cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits),
-                  load_schema(), annotator)
+        r = merge(files, cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits), load_schema(), annotator)
     except ImportFailed as e:
         for line in e.errors:
             typer.secho(line, fg="red", err=True)
         fail(f"{len(e.errors)} problem(s); nothing was imported")
     except DataError as e:
         fail(str(e))
-    typer.echo(f"{r.units} units imported ({r.changed} with a new label, {r.new_units} not in the data before, "
-               f"{r.replaced_imports} replacing earlier imports, {r.duplicates} duplicate rows, "
-               f"{r.skipped} unannotated tasks skipped) → {r.path or 'nothing written'}")
+    typer.echo(
+        f"{r.units} units imported ({r.changed} with a new label, {r.new_units} not in the data before, "
+        f"{r.replaced_imports} replacing earlier imports, {r.duplicates} duplicate rows, "
+        f"{r.skipped} unannotated tasks skipped) → {r.path or 'nothing written'}"
+    )
     if r.new_documents:
         typer.echo(f"{len(r.new_documents)} new document(s) added to the splits file")
 
@@ -50,8 +57,8 @@ def data_stats(
     splits: Optional[Path] = SPLITS_OPTION,
 ) -> None:
     """Counts per split × domain × type, and per source."""
-    from labels.corpus import corpus_tables
-    from training.data import DataError
+    from ..labels.corpus import DataError
+    from ..labels.stats import corpus_tables
 
     cfg = load_config_or_fail(config, data, splits)
     data = cfg.resolve(cfg.data.dir)
@@ -64,13 +71,15 @@ def data_stats(
 
 
 @data_app.command("split")
-def data_split(config: Optional[Path] = CONFIG_OPTION, data: Optional[Path] = DATA_OPTION,
-               splits: Optional[Path] = SPLITS_OPTION) -> None:
+def data_split(
+    config: Optional[Path] = CONFIG_OPTION, data: Optional[Path] = DATA_OPTION, splits: Optional[Path] = SPLITS_OPTION
+) -> None:
     """Add documents that are not yet in the splits file; existing assignments never move."""
-    from labels.schema import load_schema
-    from training.data import DataError, load_labeled, load_splits, update_splits
+    from ..labels.corpus import DataError, load_labeled, load_splits, update_splits
+    from ..labels.schema import load_schema
 
     cfg = load_config_or_fail(config, data, splits)
+    writable_corpus_or_fail(cfg)
     path = cfg.resolve(cfg.data.splits)
     try:
         before = len(load_splits(path))
@@ -80,3 +89,18 @@ def data_split(config: Optional[Path] = CONFIG_OPTION, data: Optional[Path] = DA
         fail(str(e))
     typer.echo(f"{path}: {len(after) - before} new document(s), {len(after)} in all")
 
+
+@data_app.command("copy")
+def data_copy(dest: Path = typer.Argument(..., metavar="DIR", help="Directory to copy the corpus into.")) -> None:
+    """Copy the labeled corpus that ships with govtag to DIR/data and DIR/splits.yaml, to add your own
+    corrections to (`govtag import --data DIR/data --splits DIR/splits.yaml`) and retrain on."""
+    from ..labels.corpus import DataError, copy_corpus
+
+    try:
+        data, splits = copy_corpus(dest)
+    except (DataError, OSError) as e:
+        fail(str(e))
+    typer.echo(
+        f"{sum(1 for _ in data.rglob('*.jsonl'))} labeled files → {data}, splits → {splits}; "
+        f"retrain with: govtag train --data {data} --splits {splits} -o DIR"
+    )

@@ -4,6 +4,7 @@ with `model.tfidf_blend` the TF-IDF model blended into its scores.
 Loading reads only safetensors, JSON and YAML, never pickles, and refuses a directory that is
 incomplete or was trained with another label schema.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,15 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from inference.atomic import make_readable
-from labels.schema import SCHEMA_PATH, Schema, load_schema
-
+from ..labels.atomic import make_readable
+from ..labels.schema import SCHEMA_PATH, Schema, load_schema
+from .baseline import TFIDF_FILES, Baseline
 from .config import Config, ConfigError, config_from_dict, read_yaml
+from .document_step import from_dict
 from .model import GovTagModel
 
 WEIGHTS = "model.safetensors"
 REQUIRED = (WEIGHTS, "config.json", "schema.yaml", "train_config.yaml", "calibration.json")
-TFIDF_FILES = ("tfidf.json", "tfidf.safetensors")  # with model.tfidf_blend: training/baseline.py
 DOCUMENT_STEP = "document_step.json"  # with model.document_step: inference/document_step.py
 
 
@@ -31,8 +32,15 @@ class ModelDirError(ValueError):
     pass
 
 
-def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
-                metrics: dict | None = None, extra: dict | None = None, tfidf=None) -> Path:
+def save_bundle(
+    model: GovTagModel,
+    tokenizer,
+    out_dir: str | Path,
+    cfg: Config,
+    metrics: dict | None = None,
+    extra: dict | None = None,
+    tfidf=None,
+) -> Path:
     """Write the model directory into a temporary sibling, then move it into place.
 
     `extra` maps further file names to a dict (written as JSON) or a string (written as is)."""
@@ -46,8 +54,9 @@ def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
     model.encoder.config.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     shutil.copy(SCHEMA_PATH, tmp / "schema.yaml")
-    (tmp / "train_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False),
-                                           encoding="utf-8")
+    (tmp / "train_config.yaml").write_text(
+        yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     if tfidf is not None:
         make_readable(tfidf.save(tmp))
     for name, payload in {"metrics.json": metrics, **(extra or {})}.items():
@@ -68,26 +77,31 @@ def save_bundle(model: GovTagModel, tokenizer, out_dir: str | Path, cfg: Config,
 def check_bundle(model_dir: str | Path) -> tuple[Config, Schema]:
     d = Path(model_dir)
     if not d.is_dir():
-        raise ModelDirError(f"{d}: model directory not found and not a registered name (`govtag models` lists "
-                          f"them; train one with `govtag train -o {d}`)")
+        raise ModelDirError(
+            f"{d}: model directory not found and not a registered name (`govtag models` lists "
+            f"them; train one with `govtag train -o {d}`)"
+        )
     missing = [f for f in REQUIRED if not (d / f).exists()]
     if missing:
         raise ModelDirError(f"{d}: not a govtag model directory, missing {', '.join(missing)}")
     schema, current = load_schema(d / "schema.yaml"), load_schema()
     if schema.to_dict() != current.to_dict():
-        raise ModelDirError(f"{d}: trained with labels {schema.to_dict()}, but labels/schema.yaml now has "
-                            f"{current.to_dict()}; retrain the model")
+        raise ModelDirError(
+            f"{d}: trained with labels {schema.to_dict()}, but labels/schema.yaml now has "
+            f"{current.to_dict()}; retrain the model"
+        )
     for name in ("config.json", "calibration.json"):
         read_json(d, name)
     path = d / "train_config.yaml"
     try:
-        cfg = config_from_dict(read_yaml(path), where=str(path))
+        cfg = config_from_dict(read_yaml(path), where=str(path), legacy=True)
     except ConfigError as e:
         raise ModelDirError(str(e)) from None
     missing = [f for f in TFIDF_FILES if cfg.model.tfidf_blend and not (d / f).exists()]
     if missing:
-        raise ModelDirError(f"{d}: not a govtag model directory, missing {', '.join(missing)} "
-                            f"(model.tfidf_blend is on)")
+        raise ModelDirError(
+            f"{d}: not a govtag model directory, missing {', '.join(missing)} (model.tfidf_blend is on)"
+        )
     return cfg, schema
 
 
@@ -99,8 +113,13 @@ def load_bundle(model_dir: str | Path):
         encoder = AutoModel.from_config(AutoConfig.from_pretrained(d), add_pooling_layer=False)
     except (OSError, ValueError) as e:
         raise ModelDirError(f"{d / 'config.json'}: not a usable encoder config ({e})") from None
-    model = GovTagModel(encoder, len(schema.domain), len(schema.type), pooling=cfg.model.pooling,
-                        separate_context=cfg.model.separate_context)
+    model = GovTagModel(
+        encoder,
+        len(schema.domain),
+        len(schema.type),
+        pooling=cfg.model.pooling,
+        separate_context=cfg.model.separate_context,
+    )
     try:
         weights = load_file(str(d / WEIGHTS))
     except (SafetensorError, OSError) as e:
@@ -108,11 +127,14 @@ def load_bundle(model_dir: str | Path):
     try:
         result = model.load_state_dict(weights, strict=False)
     except RuntimeError as e:  # tensor shapes that differ from config.json
-        raise ModelDirError(f"{d / WEIGHTS}: weights do not match {d / 'config.json'} "
-                            f"({str(e).splitlines()[-1].strip()})") from None
+        raise ModelDirError(
+            f"{d / WEIGHTS}: weights do not match {d / 'config.json'} ({str(e).splitlines()[-1].strip()})"
+        ) from None
     if result.missing_keys or result.unexpected_keys:
-        raise ModelDirError(f"{d / WEIGHTS}: weights do not match the model "
-                            f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
+        raise ModelDirError(
+            f"{d / WEIGHTS}: weights do not match the model "
+            f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})"
+        )
     return model.eval(), AutoTokenizer.from_pretrained(d), cfg, schema
 
 
@@ -121,8 +143,6 @@ def load_tfidf(model_dir: str | Path, cfg: Config):
     about 150 MB, is not imported)."""
     if not cfg.model.tfidf_blend:
         return None
-    from .baseline import Baseline
-
     try:
         return Baseline.load(model_dir)
     except ValueError as e:
@@ -131,8 +151,6 @@ def load_tfidf(model_dir: str | Path, cfg: Config):
 
 def load_document_step(model_dir: str | Path) -> dict:
     """task → `Smoothing` of a model trained with `model.document_step` (an empty dict for older models)."""
-    from inference.document_step import from_dict
-
     path = Path(model_dir) / DOCUMENT_STEP
     raw = read_json(model_dir, DOCUMENT_STEP)
     try:

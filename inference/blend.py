@@ -1,5 +1,6 @@
 """The model's scores with `model.tfidf_blend`: the encoder's log-probabilities and the TF-IDF model's, pooled
 log-linearly with one weight per task, fitted on dev (docs/model.md)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The training-side `govtag` commands: train, evaluate, compare and the models group."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from inference.cli_common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, check_choice, fail, load_config_or_fail
+from .common import CONFIG_OPTION, DATA_OPTION, SPLITS_OPTION, check_choice, fail, load_config_or_fail
 
 training_app = typer.Typer()
 
@@ -17,45 +18,69 @@ def train(
     config: Optional[Path] = CONFIG_OPTION,
     data: Optional[Path] = DATA_OPTION,
     splits: Optional[Path] = SPLITS_OPTION,
-    nproc: int = typer.Option(1, "--nproc", min=1, help="Data-parallel processes on this machine (torchrun, DDP); "
-                              "train.batch_size is per process."),
+    nproc: int = typer.Option(
+        1,
+        "--nproc",
+        min=1,
+        help="Data-parallel processes on this machine (torchrun, DDP); train.batch_size is per process.",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the trained model already in OUTPUT."),
 ) -> None:
     """Fine-tune the two-head model; resumes from its last checkpoint if a previous run was killed."""
-    from training.bundle import WEIGHTS
-    from training.data import DataError
-    from training.distributed import in_launcher, launch
-    from training.registry import models_dir, name_of
-    from training.train import train as run_train
+    from ..inference.bundle import WEIGHTS
+    from ..labels.corpus import DataError
+    from ..training.distributed import in_launcher, launch
+    from ..training.registry import models_dir, name_of
+    from ..training.train import train as run_train
 
     cfg = load_config_or_fail(config, data, splits)  # checked before any process starts
     if output.exists() and not output.is_dir():
         fail(f"{output}: is a file; -o names the model directory to write")
     if (output / WEIGHTS).exists() and not overwrite:
-        fail(f"{output}: already holds a trained model; train into a new directory and promote it with "
-             f"`govtag compare {output} NEW --promote`, or pass --overwrite to replace it")
+        fail(
+            f"{output}: already holds a trained model; train into a new directory and promote it with "
+            f"`govtag compare {output} NEW --promote`, or pass --overwrite to replace it"
+        )
     if nproc > 1 and not in_launcher():
-        args = ["train", "-o", str(output), *(["-c", str(config)] if config else []),
-                *(["--data", str(data)] if data else []), *(["--splits", str(splits)] if splits else []),
-                *(["--overwrite"] if overwrite else [])]
+        args = [
+            "train",
+            "-o",
+            str(output),
+            *(["-c", str(config)] if config else []),
+            *(["--data", str(data)] if data else []),
+            *(["--splits", str(splits)] if splits else []),
+            *(["--overwrite"] if overwrite else []),
+        ]
         raise typer.Exit(launch(nproc, args))
     try:
         metrics = run_train(cfg, output)
     except (DataError, ValueError, FileNotFoundError) as e:
         fail(str(e))
     except KeyboardInterrupt:
-        typer.secho(f"interrupted: finished epochs are kept in {output.with_name(output.name + '.checkpoints')}; "
-                    "run the same command to resume", fg="yellow", err=True)
-        raise typer.Exit(130)
+        typer.secho(
+            f"interrupted: finished epochs are kept in {output.with_name(output.name + '.checkpoints')}; "
+            "run the same command to resume",
+            fg="yellow",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     if metrics:
         for split in ("dev", "test"):
             if split in metrics:
                 m = metrics[split]
-                typer.echo(f"{split}: domain macro-F1 {m['domain']['macro_f1']:.3f}, "
-                           f"type macro-F1 {m['type']['macro_f1']:.3f} ({m['n']} units)")
+                typer.echo(
+                    f"{split}: domain macro-F1 {m['domain']['macro_f1']:.3f}, "
+                    f"type macro-F1 {m['type']['macro_f1']:.3f} ({m['n']} units)"
+                )
         name = name_of(output)
-        typer.echo(f"model written to {output}" + (f", registered as {name} (`govtag models`)" if name else
-                   f"; not registered (outside {models_dir()}): `govtag models register {output}` adds it"))
+        typer.echo(
+            f"model written to {output}"
+            + (
+                f", registered as {name} (`govtag models`)"
+                if name
+                else f"; not registered (outside {models_dir()}): `govtag models register {output}` adds it"
+            )
+        )
 
 
 @training_app.command()
@@ -67,18 +92,29 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the TF-IDF baseline."),
     backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
-    genres: Optional[Path] = typer.Option(None, "--genres", help="YAML/JSON map doc_id → genre: the genre of the "
-                                          "documents it names, for the breakdown by genre."),
+    genres: Optional[Path] = typer.Option(
+        None,
+        "--genres",
+        help="YAML/JSON map doc_id → genre: the genre of the documents it names, for the breakdown by genre.",
+    ),
 ) -> None:
     """Accuracy, macro-F1, per-class scores, calibration and the baseline on a labeled file, also by genre and
     for units with and without a heading path."""
-    from training.bundle import ModelDirError
-    from training.config import BACKENDS
-    from training.data import SPLITS, DataError
-    from labels.schema import TASKS
-    from training.evaluate import (BREAKDOWN_COLUMNS, GROUPINGS, SCORE_COLUMNS, breakdown_rows, read_genres,
-                                   run_evaluation, score_cells, score_note, summary_json)
-    from training.registry import resolve
+    from ..inference.bundle import ModelDirError
+    from ..inference.config import BACKENDS
+    from ..labels.corpus import SPLITS, DataError
+    from ..labels.schema import TASKS, load_schema
+    from ..training.eval_report import (
+        BREAKDOWN_COLUMNS,
+        SCORE_COLUMNS,
+        breakdown_rows,
+        score_cells,
+        score_note,
+        summary_json,
+        write_report,
+    )
+    from ..training.evaluate import GROUPINGS, read_genres, run_evaluation
+    from ..training.registry import resolve
 
     if (data is None) == (split is None):
         fail("give either --data FILE.jsonl or --split train|dev|test")
@@ -88,10 +124,11 @@ def evaluate(
     check_choice("--backend", backend, BACKENDS)
     try:
         genre_map = read_genres(genres) if genres else None
-        result = run_evaluation(resolve(model), data, report, baseline=baseline, backend=backend, split=split,
-                                genres=genre_map)
+        result = run_evaluation(resolve(model), data, baseline=baseline, backend=backend, split=split, genres=genre_map)
     except (ModelDirError, DataError, FileNotFoundError) as e:  # FileNotFoundError: no ONNX export
         fail(str(e))
+    if report:
+        write_report(report, result, load_schema())
     if as_json:
         typer.echo(summary_json(result))
         return
@@ -121,7 +158,9 @@ def evaluate(
 def compare(
     old: str = typer.Argument(..., help="OLD model: directory or registered name."),
     new: str = typer.Argument(..., help="NEW model: directory or registered name."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Gold JSONL file, or a data directory (default: from the config)."),
+    data: Optional[Path] = typer.Option(
+        None, "--data", help="Gold JSONL file, or a data directory (default: from the config)."
+    ),
     split: str = typer.Option("test", "--split", help="Split to use when --data is a directory."),
     splits: Optional[Path] = SPLITS_OPTION,
     promote: bool = typer.Option(False, "--promote", help="Make NEW the default unless it is worse beyond noise."),
@@ -135,17 +174,17 @@ def compare(
     from rich.console import Console
     from rich.table import Table
 
-    from labels.schema import load_schema
-    from training.bundle import ModelDirError
-    from training.compare import compare_models, gold_units, promote as promote_new
-    from training.data import SPLITS, DataError
-    from training.registry import resolve
+    from ..inference.bundle import ModelDirError
+    from ..labels.corpus import SPLITS, DataError
+    from ..labels.schema import load_schema
+    from ..training.compare import compare_models, gold_units
+    from ..training.compare import promote as promote_new
+    from ..training.registry import resolve
 
     check_choice("--split", split, SPLITS)
     cfg = load_config_or_fail(config, splits=splits)
     try:
-        units = gold_units(data or cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits), split,
-                           load_schema())
+        units = gold_units(data or cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits), split, load_schema())
         result = compare_models(resolve(old), resolve(new), units, resamples)
     except (ModelDirError, DataError, ValueError) as e:
         fail(str(e))
@@ -154,17 +193,24 @@ def compare(
     for col in ("metric", "OLD", "NEW", "NEW − OLD", "95% CI"):
         table.add_column(col)
     for name, m in result["metrics"].items():
-        table.add_row(name, f"{m['old']:.3f}", f"{m['new']:.3f}", f"{m['delta']:+.3f}",
-                      f"[{m['ci'][0]:+.3f}, {m['ci'][1]:+.3f}]")
+        table.add_row(
+            name, f"{m['old']:.3f}", f"{m['new']:.3f}", f"{m['delta']:+.3f}", f"[{m['ci'][0]:+.3f}, {m['ci'][1]:+.3f}]"
+        )
     out.print(table)
     effects = {e: sum(c["effect"] == e for c in result["changed"]) for e in ("fixed", "broken", "changed")}
-    out.print(f"{len(result['changed'])} units changed prediction: " + ", ".join(f"{v} {k}" for k, v in effects.items()))
+    out.print(
+        f"{len(result['changed'])} units changed prediction: " + ", ".join(f"{v} {k}" for k, v in effects.items())
+    )
     for c in result["changed"][:15]:
-        out.print(f"  {c['effect']:7} {c['doc_id']}#{c['seq']} gold {c['gold']['domain']}/{c['gold']['type']} "
-                  f"old {c['old']['domain']}/{c['old']['type']} new {c['new']['domain']}/{c['new']['type']} "
-                  f"{c['text'][:40]}", markup=False, soft_wrap=True)
+        out.print(
+            f"  {c['effect']:7} {c['doc_id']}#{c['seq']} gold {c['gold']['domain']}/{c['gold']['type']} "
+            f"old {c['old']['domain']}/{c['old']['type']} new {c['new']['domain']}/{c['new']['type']} "
+            f"{c['text'][:40]}",
+            markup=False,
+            soft_wrap=True,
+        )
     if report:
-        from inference.atomic import atomic_write
+        from ..labels.atomic import atomic_write
 
         with atomic_write(report) as f:
             f.write(json.dumps(result, ensure_ascii=False, indent=2))
@@ -176,8 +222,9 @@ def compare(
         out.print(f"default model is now {promote_new(result)}", markup=False)
 
 
-models_app = typer.Typer(help="The model registry: list, set the default, roll back, register, remove.",
-                         invoke_without_command=True)
+models_app = typer.Typer(
+    help="The model registry: list, set the default, roll back, register, remove.", invoke_without_command=True
+)
 training_app.add_typer(models_app, name="models")
 
 
@@ -191,7 +238,7 @@ def models(ctx: typer.Context) -> None:
 @models_app.command("list")
 def models_list() -> None:
     """Every registered model: default mark, name, date, parent, data hash, test macro-F1, path."""
-    from training.registry import load_registry, model_path, registry_path
+    from ..training.registry import load_registry, model_path, registry_path
 
     registry = load_registry()
     if not registry["models"]:
@@ -200,14 +247,16 @@ def models_list() -> None:
         test = e["metrics"].get("test", {})
         scores = " ".join(f"{t} {test[t]['macro_f1']:.3f}" for t in ("domain", "type") if t in test)
         gone = "" if model_path(e).is_dir() else "  (directory gone: `govtag models remove` unregisters it)"
-        typer.echo(f"{'*' if name == registry['default'] else ' '} {name}  {e['date']}  parent={e['parent'] or '-'}  "
-                   f"data={e['data_hash'] or '-'}  test macro-F1: {scores or '-'}  {e['path']}{gone}")
+        typer.echo(
+            f"{'*' if name == registry['default'] else ' '} {name}  {e['date']}  parent={e['parent'] or '-'}  "
+            f"data={e['data_hash'] or '-'}  test macro-F1: {scores or '-'}  {e['path']}{gone}"
+        )
 
 
 @models_app.command("default")
 def models_default(name: str = typer.Argument(..., help="Registered model name.")) -> None:
     """Make NAME the default model (used by `govtag tag` without --model)."""
-    from training.registry import RegistryError, set_default
+    from ..training.registry import RegistryError, set_default
 
     try:
         set_default(name)
@@ -219,7 +268,7 @@ def models_default(name: str = typer.Argument(..., help="Registered model name."
 @models_app.command("rollback")
 def models_rollback() -> None:
     """Make the previous default the default again."""
-    from training.registry import RegistryError, rollback
+    from ..training.registry import RegistryError, rollback
 
     try:
         typer.echo(f"default model is now {rollback()}")
@@ -235,7 +284,7 @@ def models_remove(
     """Unregister a model (not the default); with --delete also delete its directory."""
     import shutil
 
-    from training.registry import RegistryError, remove
+    from ..training.registry import RegistryError, remove
 
     try:
         path = remove(name)
@@ -251,11 +300,10 @@ def models_remove(
 @models_app.command("register")
 def models_register(model: Path = typer.Argument(..., help="Model directory trained elsewhere.")) -> None:
     """Add a model directory to the registry (its config and metrics are read from it)."""
-    from training.bundle import ModelDirError
-    from training.registry import register_bundle
+    from ..inference.bundle import ModelDirError
+    from ..training.registry import register_bundle
 
     try:
         typer.echo(f"registered as {register_bundle(model)}")
     except ModelDirError as e:
         fail(str(e))
-

@@ -1,4 +1,5 @@
 """Temperature scaling: one temperature per head, fitted on dev logits."""
+
 from __future__ import annotations
 
 import numpy as np

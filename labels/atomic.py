@@ -1,11 +1,13 @@
 """Write a file so that readers see either the old content or the complete new one, never a half."""
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 
 def make_readable(path: str | Path) -> None:

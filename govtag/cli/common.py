@@ -1,5 +1,6 @@
 """Pieces the `govtag` command modules share: the error exit, output directory creation, and the --config,
 --data and --splits options and their loading."""
+
 from __future__ import annotations
 
 import os
@@ -37,7 +38,7 @@ def make_dir_or_fail(path: Path) -> None:
 def load_config_or_fail(path, data: Path | None = None, splits: Path | None = None):
     """The config at path (default: configs/default.yaml), with --data/--splits in place of its data.dir and
     data.splits (so a trained model records what it was trained on); a bad file ends the command with its error."""
-    from training.config import DEFAULT_CONFIG, ConfigError, load_config
+    from ..inference.config import DEFAULT_CONFIG, ConfigError, load_config
 
     try:
         cfg = load_config(path or DEFAULT_CONFIG)
@@ -48,3 +49,15 @@ def load_config_or_fail(path, data: Path | None = None, splits: Path | None = No
     if splits:
         cfg.data.splits = str(splits.resolve())
     return cfg
+
+
+def writable_corpus_or_fail(cfg) -> None:
+    """Commands that write labeled data refuse the corpus inside an installed package (lost at the next upgrade)."""
+    from ..labels.corpus import in_installed_package
+
+    for path in (cfg.resolve(cfg.data.dir), cfg.resolve(cfg.data.splits)):
+        if in_installed_package(path):
+            fail(
+                f"{path}: the labeled corpus inside the installed govtag package is read-only; copy it with "
+                "`govtag data copy DIR` and pass --data DIR/data --splits DIR/splits.yaml"
+            )

@@ -1,13 +1,14 @@
 """The context the model reads beside a unit — its document's title and the lead line above it — decides a tag
 that the unit's own words leave open."""
+
 import copy
 import json
 
 import pytest
 
-from inference.segment import segment
-from inference.tagger import Tagger
-from training.train import train
+from govtag.inference.segment import segment
+from govtag.inference.tagger import Tagger
+from govtag.training.train import train
 
 SAME = "全年完成各项任务。"  # a unit whose words name no domain
 KINDS = {"安全": ("某镇安全生产工作总结", "安全生产方面:"), "环境": ("某镇生态环境保护工作总结", "生态环境方面:")}
@@ -17,11 +18,17 @@ def _documents() -> list[dict]:
     units = []
     for k in range(16):
         for domain, (title, lead) in KINDS.items():
-            lines = [(title, False, "其他", "other"), ("一、主要工作", True, "其他", "achievement"),
-                     (lead, False, domain, "achievement"), (SAME, False, domain, "achievement"),
-                     ("推进有力。", False, domain, "achievement")]
-            units += [{"doc_id": f"{domain}{k}", "seq": i, "text": text, "heading": heading, "domain": d, "type": t}
-                      for i, (text, heading, d, t) in enumerate(lines)]
+            lines = [
+                (title, False, "其他", "other"),
+                ("一、主要工作", True, "其他", "achievement"),
+                (lead, False, domain, "achievement"),
+                (SAME, False, domain, "achievement"),
+                ("推进有力。", False, domain, "achievement"),
+            ]
+            units += [
+                {"doc_id": f"{domain}{k}", "seq": i, "text": text, "heading": heading, "domain": d, "type": t}
+                for i, (text, heading, d, t) in enumerate(lines)
+            ]
     return units
 
 
@@ -32,8 +39,9 @@ def context_model(tmp_path_factory, tiny_config):
     units = _documents()
     (tmp / "data.jsonl").write_text("".join(json.dumps(u, ensure_ascii=False) + "\n" for u in units), encoding="utf-8")
     docs = sorted({u["doc_id"] for u in units})
-    (tmp / "splits.yaml").write_text(json.dumps({"train": docs[4:], "dev": docs[:2], "test": docs[2:4]}),
-                                     encoding="utf-8")
+    (tmp / "splits.yaml").write_text(
+        json.dumps({"train": docs[4:], "dev": docs[:2], "test": docs[2:4]}), encoding="utf-8"
+    )
     cfg = copy.deepcopy(tiny_config)
     cfg.data.dir, cfg.data.splits = str(tmp / "data.jsonl"), str(tmp / "splits.yaml")
     cfg.model.context, cfg.model.title_chars, cfg.model.lookahead_chars = "separate", 16, 0

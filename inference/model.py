@@ -1,4 +1,5 @@
 """One encoder, two heads: governance domain and statement type."""
+
 from __future__ import annotations
 
 import torch
@@ -7,13 +8,20 @@ from torch.nn import functional as F
 
 
 class GovTagModel(nn.Module):
-    def __init__(self, encoder: nn.Module, n_domain: int, n_type: int, pooling: str = "mean",
-                 dropout: float = 0.1, domain_weights: torch.Tensor | None = None,
-                 type_weights: torch.Tensor | None = None, label_smoothing: float = 0.0,
-                 separate_context: bool = False, context_gradients: bool = True):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        n_domain: int,
+        n_type: int,
+        pooling: str = "mean",
+        dropout: float = 0.1,
+        domain_weights: torch.Tensor | None = None,
+        type_weights: torch.Tensor | None = None,
+        label_smoothing: float = 0.0,
+        separate_context: bool = False,
+        context_gradients: bool = True,
+    ):
         super().__init__()
-        if pooling not in ("mean", "cls"):
-            raise ValueError(f"model.pooling must be mean or cls, not {pooling!r}")
         self.encoder = encoder
         self.pooling = pooling
         self.label_smoothing = label_smoothing
@@ -37,8 +45,9 @@ class GovTagModel(nn.Module):
     def embed(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         if getattr(self.encoder.config, "type_vocab_size", 2) < 2:
             token_type_ids = None  # XLM-R style encoders have a single segment embedding
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state
         return self.pool(hidden, attention_mask)
 
     def embed_distinct(self, input_ids, attention_mask, rows_per_pass: int = 4) -> torch.Tensor:
@@ -61,8 +70,16 @@ class GovTagModel(nn.Module):
         pooled = self.dropout(pooled)
         return {"domain_logits": self.domain_head(pooled), "type_logits": self.type_head(pooled)}
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None, context_input_ids=None,
-                context_attention_mask=None, domain_labels=None, type_labels=None):
+    def forward(
+        self,
+        input_ids,
+        attention_mask,
+        token_type_ids=None,
+        context_input_ids=None,
+        context_attention_mask=None,
+        domain_labels=None,
+        type_labels=None,
+    ):
         pooled = self.embed(input_ids, attention_mask, token_type_ids)
         context = None
         if self.separate_context:
@@ -70,10 +87,13 @@ class GovTagModel(nn.Module):
                 context = self.embed_distinct(context_input_ids, context_attention_mask)
         out = self.classify(pooled, context)
         if domain_labels is not None and type_labels is not None:
-            out["loss"] = sum(F.cross_entropy(out[f"{task}_logits"], labels, weight=weights,
-                                              label_smoothing=self.label_smoothing)
-                              for task, labels, weights in (("domain", domain_labels, self.domain_weights),
-                                                            ("type", type_labels, self.type_weights)))
+            out["loss"] = sum(
+                F.cross_entropy(out[f"{task}_logits"], labels, weight=weights, label_smoothing=self.label_smoothing)
+                for task, labels, weights in (
+                    ("domain", domain_labels, self.domain_weights),
+                    ("type", type_labels, self.type_weights),
+                )
+            )
         return out
 
 
@@ -81,9 +101,7 @@ def class_weights(counts: list[int], scheme: str) -> torch.Tensor | None:
     """Per-class loss weights from training counts, normalised to mean 1 over present classes."""
     if scheme == "none":
         return None
-    power = {"inverse": 1.0, "sqrt_inverse": 0.5}.get(scheme)
-    if power is None:
-        raise ValueError(f"train.class_weights must be none, inverse or sqrt_inverse, not {scheme!r}")
+    power = {"inverse": 1.0, "sqrt_inverse": 0.5}[scheme]  # the allowed schemes: config.CHOICES
     c = torch.tensor(counts, dtype=torch.float)
     w = torch.where(c > 0, c.clamp(min=1) ** -power, torch.zeros_like(c))
     return w * (c > 0).sum() / w.sum()

@@ -1,6 +1,7 @@
 """TF-IDF + logistic regression, trained on the same split: the baseline every evaluation shows beside the
 model, and, with `model.tfidf_blend`, part of the model itself (its probabilities blended with the encoder's:
-training/blend.py). Saved as JSON and safetensors, never pickled."""
+blend.py). Saved as JSON and safetensors, never pickled."""
+
 from __future__ import annotations
 
 import json
@@ -9,17 +10,13 @@ from pathlib import Path
 import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-from inference.normalize import model_form
-from labels.schema import TASKS, Schema
-
+from ..labels.schema import TASKS, Schema
 from .blend import blend
-from .bundle import TFIDF_FILES
-from .data import context
+from .model_inputs import context
+from .normalize import model_form
 
-META, ARRAYS = TFIDF_FILES
+TFIDF_FILES = META, ARRAYS = ("tfidf.json", "tfidf.safetensors")  # in a model directory with model.tfidf_blend
 FEATURES = dict(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
 
 
@@ -30,12 +27,17 @@ def baseline_inputs(units: list[dict], section_chars: int) -> list[str]:
 class Baseline:
     def __init__(self, section_chars: int = 48, seed: int = 0):
         self.section_chars = section_chars
-        self.vectorizer = TfidfVectorizer(**FEATURES, min_df=2)
-        self.heads = {t: LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced", random_state=seed)
-                      for t in TASKS}
-        self.weights = {t: 0.0 for t in TASKS}  # in the model's blend, fitted on dev (training/blend.py)
+        # scikit-learn (and SciPy, about 150 MB) is imported only by the models that have a TF-IDF part
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
 
-    def fit(self, units: list[dict]) -> "Baseline":
+        self.vectorizer = TfidfVectorizer(**FEATURES, min_df=2)
+        self.heads = {
+            t: LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced", random_state=seed) for t in TASKS
+        }
+        self.weights = {t: 0.0 for t in TASKS}  # in the model's blend, fitted on dev (blend.py)
+
+    def fit(self, units: list[dict]) -> Baseline:
         x = self.vectorizer.fit_transform(baseline_inputs(units, self.section_chars))
         for t in TASKS:
             self.heads[t].fit(x, [u[t] for u in units])
@@ -63,8 +65,12 @@ class Baseline:
     def save(self, model_dir: str | Path) -> Path:
         """Write tfidf.json and tfidf.safetensors; return the latter (safetensors writes it private)."""
         vocabulary = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
-        meta = {"section_chars": self.section_chars, "weights": self.weights, "vocabulary": vocabulary,
-                "classes": {t: [str(c) for c in self.heads[t].classes_] for t in TASKS}}
+        meta = {
+            "section_chars": self.section_chars,
+            "weights": self.weights,
+            "vocabulary": vocabulary,
+            "classes": {t: [str(c) for c in self.heads[t].classes_] for t in TASKS},
+        }
         (Path(model_dir) / META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         arrays = {"idf": self.vectorizer.idf_}
         for t in TASKS:
@@ -73,7 +79,7 @@ class Baseline:
         return Path(model_dir) / ARRAYS
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> "Baseline":
+    def load(cls, model_dir: str | Path) -> Baseline:
         """Raises ValueError naming the file that is unreadable or does not fit the other."""
         meta_path, arrays_path = Path(model_dir) / META, Path(model_dir) / ARRAYS
         try:
@@ -85,16 +91,24 @@ class Baseline:
             raise ValueError(f"{meta_path}: not a TF-IDF model file ({e!r})") from None
         try:
             arrays = load_file(str(arrays_path))
-            tfidf.vectorizer = TfidfVectorizer(**FEATURES, vocabulary={term: i for i, term in enumerate(vocabulary)})
+            tfidf.vectorizer = type(tfidf.vectorizer)(
+                **FEATURES, vocabulary={term: i for i, term in enumerate(vocabulary)}
+            )
             tfidf.vectorizer.idf_ = arrays["idf"]
             for t in TASKS:
                 head = tfidf.heads[t]
-                head.classes_, head.coef_, head.intercept_ = (np.array(classes[t]), arrays[f"{t}.coef"],
-                                                              arrays[f"{t}.intercept"])
+                head.classes_, head.coef_, head.intercept_ = (
+                    np.array(classes[t]),
+                    arrays[f"{t}.coef"],
+                    arrays[f"{t}.intercept"],
+                )
                 if head.coef_.shape != (len(classes[t]) if len(classes[t]) > 2 else 1, len(vocabulary)):
-                    raise ValueError(f"{t} weights of shape {head.coef_.shape} for {len(classes[t])} classes "
-                                     f"and {len(vocabulary)} terms")
+                    raise ValueError(
+                        f"{t} weights of shape {head.coef_.shape} for {len(classes[t])} classes "
+                        f"and {len(vocabulary)} terms"
+                    )
         except (OSError, SafetensorError, ValueError, KeyError) as e:
-            raise ValueError(f"{arrays_path}: cannot read the TF-IDF weights, or they do not match {META} "
-                             f"({e})") from None
+            raise ValueError(
+                f"{arrays_path}: cannot read the TF-IDF weights, or they do not match {META} ({e})"
+            ) from None
         return tfidf
