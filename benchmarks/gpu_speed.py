@@ -130,7 +130,7 @@ def main() -> None:
         )
     )
     for label, batch_size, autocast, per_document in runs:
-        tagger = Tagger(model, tokenizer, cfg, schema, batch_size=batch_size, device=device)
+        tagger = Tagger(model, tokenizer, cfg, schema, batch_size=batch_size, device=device, backend="torch")
         if not autocast:
             tagger.backend.autocast = nullcontext
         tagger.logits(units[: 2 * batch_size])  # warm-up

@@ -1,4 +1,4 @@
-"""Where benchmark scripts keep what they measured: benchmarks/results/NAME-YYYY-MM-DD.json, with the machine,
+"""Where benchmark scripts keep what they measured: benchmarks/results/NAME-YYYY-MM-DDTHHMMSS.json (UTC), with the machine,
 the commit and the command, so that docs/speed.md and docs/quality.md can cite a file instead of a memory."""
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ def commit() -> str | None:
 
 
 def save(name: str, result: dict) -> Path:
-    """Write `result` with when, where and how it was measured; a later run the same day replaces the file."""
+    """Write `result` with when, where and how it was measured, one file per run."""
     folder = Path(os.environ.get(FOLDER) or RESULTS)
     now = datetime.now(timezone.utc)
-    path = folder / f"{name}-{now:%Y-%m-%d}.json"
+    path = folder / f"{name}-{now:%Y-%m-%dT%H%M%S}.json"
     record = {
         "benchmark": name,
         "measured_at": now.isoformat(timespec="seconds"),

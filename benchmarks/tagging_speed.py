@@ -1,6 +1,6 @@
 """Tagging speed, memory and int8 accuracy: the plain `transformers` pipeline against our two paths.
 
-    python benchmarks/tagging_speed.py [--model models/default] [--repeat 3] [--data FILE.jsonl]
+    python benchmarks/tagging_speed.py [--model models/default] [--repeat 3] [--data FILE.jsonl|dev|test]
     python benchmarks/tagging_speed.py --memory-scaling [--reports 10,100]
 
 Speed mode tags one corpus (the seed reports in examples/, segmented as `govtag tag` does, repeated
@@ -15,11 +15,12 @@ Speed mode tags one corpus (the seed reports in examples/, segmented as `govtag 
     --batch-size (default the model's tag.batch_size) cut where padding costs more than a call, dynamic
     padding, inference_mode.
 (c) onnx int8 — `Tagger` with the onnx backend on MODEL/onnx/model.int8.onnx (exported here if missing),
-    near ties tagged again with the fp32 export (the model's tag.onnx_recheck_margin), as `--backend onnx` runs.
+    near ties tagged again with the fp32 export (the model's tag.onnx_recheck_margin): `govtag tag`'s default.
 (d) the same, int8 alone (`--recheck-margin 0`).
 
 It prints one Markdown table: units/s, speed-up over (a), peak RSS, agreement with (b) (% of units with
-the same domain AND type), and for (b)–(d) macro-F1 on a labeled file (--data; only read, never copied).
+the same domain AND type), and for (b)–(d) macro-F1 and agreement on a labeled file (--data; only read,
+never copied) or on the dev or test split of the model's own data (--data dev).
 
 --memory-scaling tags directories of 10, 100, … copies of the seed reports through `tag_paths` (all
 outputs written, as `govtag tag` does) and prints peak RSS per size: it stays flat as the corpus grows.
@@ -46,8 +47,8 @@ from benchmarks.results import save  # noqa: E402
 
 PATHS = {
     "pipeline": "(a) transformers pipeline, 1 unit/call",
-    "torch": "(b) govtag torch, batch {}",
-    "onnx": "(c) govtag ONNX int8 + fp32 re-check of near ties, batch {}",
+    "torch": "(b) govtag tag --backend torch, batch {}",
+    "onnx": "(c) govtag tag (the default: ONNX int8 + fp32 re-check of near ties), batch {}",
     "int8": "(d) govtag ONNX int8 alone (`--recheck-margin 0`), batch {}",
 }
 
@@ -140,7 +141,12 @@ def worker(args) -> None:
         result["pred"], result["seconds"] = best_of(args.rounds, predict, units)
         result["workers"], result["threads"] = tagger.workers, tagger.threads
         result["rss_mb"] = peak_rss_mb()  # before the labeled file, which is not part of the timing
-        gold = contextualize(read_units(args.data, load_schema()))
+        if args.data in ("dev", "test"):  # a split of the model's own data
+            from govtag.training.evaluate import split_of_model_data
+
+            gold = split_of_model_data(tagger.cfg, tagger.schema, args.data)
+        else:
+            gold = contextualize(read_units(args.data, load_schema()))
         result["data"] = {"gold": [[u["domain"], u["type"]] for u in gold], "pred": predict(gold)}
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
 
@@ -312,7 +318,9 @@ def main() -> None:
     parser.add_argument("--model", default=str(REPO / "models" / "default"))
     parser.add_argument("--repeat", type=int, default=1, help="Repeat the seed corpus N times.")
     parser.add_argument(
-        "--data", default=str(REPO / "labels" / "data" / "seeds.jsonl"), help="Labeled JSONL for macro-F1."
+        "--data",
+        default=str(REPO / "labels" / "data" / "seeds.jsonl"),
+        help="Labeled JSONL for macro-F1 and agreement, or dev or test: a split of the model's own data.",
     )
     parser.add_argument("--threads", type=int, default=physical_cores())
     parser.add_argument("--batch-size", type=int, help="Batch size of (b)–(d) (default: the model's tag.batch_size).")

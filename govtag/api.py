@@ -18,6 +18,7 @@ import pandas as pd
 from .inference.bundle import ModelDirError
 from .inference.config import default_config
 from .inference.document import Document, ReadError
+from .inference.loading import load_tagger
 from .inference.read import expand, read_all, read_text
 from .inference.segment import document_units
 from .inference.tagger import Tagger
@@ -34,7 +35,8 @@ def segment(text: str, doc_id: str = "text", title: str = "", max_unit_chars: in
 
 def load(model: str | Path = "default", backend: str | None = None, **options) -> GovTagger:
     """A tagger for a registered model name ("default": the registry's default) or a model directory.
-    backend: "torch" or "onnx" (default: the model's tag.backend); options: those of `Tagger.load`
+    backend: "onnx" (the default, as `govtag tag`: exported on first use if the model has no export) or
+    "torch"; options: those of `Tagger.load`
     (threads, workers, batch_size, review_threshold, recheck_margin, device)."""
     model_dir = default_model_dir() if str(model) == "default" else resolve(model)
     if not Path(model_dir).is_dir():
@@ -42,7 +44,10 @@ def load(model: str | Path = "default", backend: str | None = None, **options) -
             f"{model_dir}: no model there; train one (`govtag train -o DIR`) or name a model "
             "directory or a registered model (`govtag models`)"
         )
-    return GovTagger(Tagger.load(model_dir, backend=backend, **options))
+    tagger, notices = load_tagger(model_dir, backend=backend, **options)
+    for notice in notices:
+        warnings.warn(notice, stacklevel=2)
+    return GovTagger(tagger)
 
 
 class GovTagger:

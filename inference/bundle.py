@@ -24,7 +24,8 @@ from .document_step import from_dict
 from .model import GovTagModel
 
 WEIGHTS = "model.safetensors"
-REQUIRED = (WEIGHTS, "config.json", "schema.yaml", "train_config.yaml", "calibration.json")
+TOKENIZER = ("tokenizer.json", "tokenizer_config.json")
+REQUIRED = (WEIGHTS, "config.json", *TOKENIZER, "schema.yaml", "train_config.yaml", "calibration.json")
 DOCUMENT_STEP = "document_step.json"  # with model.document_step: inference/document_step.py
 
 
@@ -90,7 +91,7 @@ def check_bundle(model_dir: str | Path) -> tuple[Config, Schema]:
             f"{d}: trained with labels {schema.to_dict()}, but labels/schema.yaml now has "
             f"{current.to_dict()}; retrain the model"
         )
-    for name in ("config.json", "calibration.json"):
+    for name in ("config.json", "calibration.json", *TOKENIZER):
         read_json(d, name)
     path = d / "train_config.yaml"
     try:
@@ -135,7 +136,19 @@ def load_bundle(model_dir: str | Path):
             f"{d / WEIGHTS}: weights do not match the model "
             f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})"
         )
-    return model.eval(), AutoTokenizer.from_pretrained(d), cfg, schema
+    return model.eval(), load_tokenizer(d), cfg, schema
+
+
+def load_tokenizer(model_dir: str | Path):
+    """The model's tokenizer; a damaged one is a ModelDirError naming its file, not the tokenizers library's
+    traceback."""
+    d = Path(model_dir)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(d)
+        tokenizer("全年完成投资10亿元 ☃ 𠀀")  # a damaged vocabulary fails here (no unknown token), not mid-run
+        return tokenizer
+    except Exception as e:  # tokenizers and transformers raise many types on a damaged file
+        raise ModelDirError(f"{d / TOKENIZER[0]}: not a usable tokenizer ({type(e).__name__}: {e})") from None
 
 
 def load_tfidf(model_dir: str | Path, cfg: Config):

@@ -78,6 +78,7 @@ class TrainConfig:
     threads: int  # 0 = all cores
     max_steps: int  # > 0 caps training (smoke tests); -1: no cap
     eval_max_units: int  # > 0 evaluates on a fixed subset of dev each epoch
+    export_onnx: bool  # write the ONNX export (int8 and fp32) and measure its agreement with torch on dev
 
 
 @dataclass
@@ -136,7 +137,7 @@ class ConfigError(ValueError):
 # What model directories trained before a key existed meant by its absence (their train_config.yaml lacks it).
 LEGACY = {
     "model": {"context": "pair", "lookahead_chars": 0, "title_chars": 0, "tfidf_blend": False, "document_step": False},
-    "train": {"context_gradients": True},
+    "train": {"context_gradients": True, "export_onnx": False},
     "tag": {"onnx_smoothing": 0.0},
 }
 

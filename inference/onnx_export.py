@@ -18,6 +18,7 @@ file it also opens the fp32 one when asked for exact vectors (`Tagger` re-checks
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import warnings
@@ -25,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..labels.atomic import atomic_path
+from ..labels.atomic import atomic_path, atomic_write
 from ..labels.corpus import read_units
-from .bundle import load_bundle
+from .bundle import WEIGHTS, load_bundle
 from .config import PACKAGE_ROOT
-from .onnx_session import CONTEXT_VECTOR, EMBEDDING, FP32, HEADS, INT8, ONNX_DIR, OUTPUTS, TEXT_VECTOR
+from .onnx_session import CONTEXT_VECTOR, EMBEDDING, FP32, HEADS, INT8, ONNX_DIR, OUTPUTS, SOURCE, TEXT_VECTOR
 from .tagger import Tagger
 
 OPSET = 17
@@ -166,6 +167,7 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, smoothing: float |
             )
     if not quantize:
         (out / INT8).unlink(missing_ok=True)  # an int8 file of an earlier export would be run instead
+        write_source(model_dir)
         return paths
     paths["int8"] = out / INT8
     fp32 = onnx.load(str(paths["fp32"]))
@@ -186,4 +188,31 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, smoothing: float |
             )
     finally:
         logging.disable(logging.NOTSET)
+    write_source(model_dir)
     return paths
+
+
+def weights_stamp(model_dir: str | Path) -> list[int]:
+    """Size and modification time of the weights: an export made from other weights is stale."""
+    stat = (Path(model_dir) / WEIGHTS).stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def write_source(model_dir: str | Path) -> None:
+    with atomic_write(Path(model_dir) / ONNX_DIR / SOURCE) as f:
+        json.dump({"weights": weights_stamp(model_dir)}, f)
+
+
+def export_is_current(model_dir: str | Path) -> bool:
+    """Whether MODEL/onnx holds an export of the model's present weights (an export without its source
+    record, from an earlier govtag, counts as current)."""
+    folder = Path(model_dir) / ONNX_DIR
+    if not all((folder / name).exists() for name in (FP32, HEADS)):
+        return False
+    try:
+        source = json.loads((folder / SOURCE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return isinstance(source, dict) and source.get("weights") == weights_stamp(model_dir)

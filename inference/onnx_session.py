@@ -11,6 +11,7 @@ import numpy as np
 
 ONNX_DIR = "onnx"
 FP32, INT8, HEADS = "model.onnx", "model.int8.onnx", "heads.onnx"
+SOURCE = "source.json"  # the weights an export was made from (onnx_export.export_is_current)
 EMBEDDING = "embedding"  # the encoder's output
 TEXT_VECTOR, CONTEXT_VECTOR = "features", "context"  # the heads' inputs
 OUTPUTS = ("domain_logits", "type_logits")

@@ -12,6 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,12 @@ from ..labels.atomic import atomic_write
 from .document import ReadError
 from .outputs import WRITERS, summary_columns, summary_row, write_csv, write_jsonl
 from .read import expand, read_all
+from .run_lock import output_lock
 from .segment import document_units
 from .tagger import Tagger
 
 PARTS = ".parts"
+OUTPUT_FILES = ("summary.csv", "report.html", "errors.jsonl")
 
 
 @dataclass
@@ -38,6 +41,7 @@ class RunSummary:
     errors: list[dict] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 def content_key(doc_id: str, text: str) -> str:
@@ -167,10 +171,29 @@ def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[st
             summary.documents += 1
             summary.units += len(doc_units)
             summary.review += sum(bool(u.get("review")) for u in doc_units)
-    write_csv(out_dir / "summary.csv", rows, summary_columns(tagger.schema))
-    report.write(out_dir / "report.html")
-    write_jsonl(out_dir / "errors.jsonl", summary.errors)
-    summary.outputs += ["summary.csv", "report.html", "errors.jsonl"]
+    summary_csv, report_html, errors_jsonl = (out_dir / name for name in OUTPUT_FILES)
+    write_csv(summary_csv, rows, summary_columns(tagger.schema))
+    report.write(report_html)
+    write_jsonl(errors_jsonl, summary.errors)
+    summary.outputs += list(OUTPUT_FILES)
+
+
+@contextmanager
+def owned_output(out_dir: Path, summary: RunSummary):
+    """Hold OUT_DIR for this run (`run_lock`): a second run into it is refused while this one lives. Files an
+    earlier killed run left half-written (atomic_write's temporaries) are removed: no writer can be at work."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with output_lock(out_dir) as stale:
+        if stale:
+            summary.notices.append(
+                f"took over the lock of an earlier run into {out_dir} that is no longer running (pid {stale.get('pid')})"
+            )
+        names = {f"units.{fmt}" for fmt in WRITERS} | set(OUTPUT_FILES) | {"manifest.json"}
+        for folder in (out_dir, out_dir / PARTS):
+            for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+                if folder.name == PARTS or tmp.name[1:].rsplit(".", 2)[0] in names:
+                    tmp.unlink(missing_ok=True)
+        yield
 
 
 def tag_paths(
@@ -188,8 +211,9 @@ def tag_paths(
     start = time.perf_counter()
     out_dir = Path(out_dir)
     summary = RunSummary()
-    parts = prepare_parts(out_dir, tagger, resume, with_probs)
-    done = tag_documents(inputs, tagger, parts, summary, resume, with_probs, progress)
-    write_all(out_dir, done, tagger, formats, summary)
+    with owned_output(out_dir, summary):
+        parts = prepare_parts(out_dir, tagger, resume, with_probs)
+        done = tag_documents(inputs, tagger, parts, summary, resume, with_probs, progress)
+        write_all(out_dir, done, tagger, formats, summary)
     summary.seconds = round(time.perf_counter() - start, 2)
     return summary

@@ -26,7 +26,7 @@ import numpy as np
 
 from .document import ReadError
 from .outputs import WRITERS, write_jsonl, write_parquet
-from .pipeline import RunSummary, content_key, prepare_parts, read_parts, write_all
+from .pipeline import RunSummary, content_key, owned_output, prepare_parts, read_parts, write_all
 from .read import doc_ids, expand, read
 from .segment import document_units
 from .tagger import Tagger
@@ -217,23 +217,24 @@ def tag_paths_ray(
     start = time.perf_counter()
     out_dir = Path(out_dir).resolve()
     summary = RunSummary()
-    parts = prepare_parts(out_dir, tagger, resume, with_probs)
-    shutil.rmtree(out_dir / PARQUET_DIR, ignore_errors=True)
-    rows = file_rows(inputs, exclude=out_dir)
-    summary.files = len(rows)
-    tagged: list[dict] = []
-    if rows:
-        started = not ray.is_initialized()
-        if started:
-            ray.init(logging_level="WARNING")
-        try:
-            tagged = run_pool(
-                rows, tagger, parts, out_dir / PARQUET_DIR, pool or ReplicaPool(), resume, with_probs, batch_size
-            )
-        finally:
+    with owned_output(out_dir, summary):
+        parts = prepare_parts(out_dir, tagger, resume, with_probs)
+        shutil.rmtree(out_dir / PARQUET_DIR, ignore_errors=True)
+        rows = file_rows(inputs, exclude=out_dir)
+        summary.files = len(rows)
+        tagged: list[dict] = []
+        if rows:
+            started = not ray.is_initialized()
             if started:
-                ray.shutdown()
-    write_all(out_dir, collect(tagged, parts, summary), tagger, formats, summary)
+                ray.init(logging_level="WARNING")
+            try:
+                tagged = run_pool(
+                    rows, tagger, parts, out_dir / PARQUET_DIR, pool or ReplicaPool(), resume, with_probs, batch_size
+                )
+            finally:
+                if started:
+                    ray.shutdown()
+        write_all(out_dir, collect(tagged, parts, summary), tagger, formats, summary)
     summary.outputs.append(f"{PARQUET_DIR}/")
     summary.seconds = round(time.perf_counter() - start, 2)
     return summary

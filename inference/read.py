@@ -7,8 +7,10 @@ report it and go on with the other files. `read` handles one file at a time (str
 from __future__ import annotations
 
 import codecs
+import errno
 import glob
 import logging
+import os
 import re
 import zipfile
 from collections import Counter
@@ -63,31 +65,63 @@ _HTML_BLOCKS = (
 )
 
 
+def _link_problem(path: Path) -> str | None:
+    """Why a symbolic link cannot be followed (None: it can)."""
+    try:
+        os.stat(path)
+        return None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symbolic link loop: the link leads back to itself"
+        if e.errno == errno.ENOENT:
+            return "broken symbolic link: its target is missing"
+        return f"cannot follow this symbolic link ({e.strerror or e})"
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13)
+        return path.absolute()
+
+
+def _walk(root: Path, skip: Path | None) -> tuple[list[Path], list[ReadError]]:
+    """The report files under `root` (not in hidden folders, not under `skip`), sorted, and the folders and
+    links that could not be read."""
+    named, errors = [], []
+
+    def unreadable(e: OSError) -> None:
+        errors.append(ReadError(e.filename or root, f"cannot list this directory ({e.strerror or e}); skipped"))
+
+    for folder, subfolders, files in os.walk(root, onerror=unreadable):
+        here = Path(folder)
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and not (skip and _resolved(here / d) == skip)]
+        named += [
+            here / f for f in files if Path(f).suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS and not f.startswith(".")
+        ]
+    links = {f: _link_problem(f) for f in named if f.is_symlink()}
+    errors += [ReadError(f, problem) for f, problem in links.items() if problem]
+    return sorted(f for f in named if not links.get(f) and f.is_file()), errors
+
+
 def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterator[Path | ReadError]:
     """Files in the order given; directories recursively (sorted), leaving out the `exclude` directory (the
-    run's own output, which may sit inside an input directory); globs. Each path once."""
+    run's own output, which may sit inside an input directory); globs. Each path once. What cannot be listed
+    or followed (a folder without permission, a broken link, a link loop) comes as a ReadError in its place."""
     seen: set[Path] = set()
-    skip = exclude.resolve() if exclude else None
+    skip = _resolved(exclude) if exclude else None
     for item in inputs:
         p = Path(item)
+        if p.is_symlink() and _link_problem(p):
+            yield ReadError(item, _link_problem(p))
+            continue
         if p.is_dir():
-            named = sorted(
-                f
-                for f in p.rglob("*")
-                if f.suffix.lower() in SUPPORTED + UNSUPPORTED_DOCS
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                and not (skip and f.resolve().is_relative_to(skip))
-            )
-            broken = [f for f in named if f.is_symlink() and not f.exists()]
-            yield from (ReadError(f, "broken symbolic link: its target is missing") for f in broken)
-            found = [f for f in named if f.is_file()]
-            if not found and not broken:
+            found, errors = _walk(p, skip)
+            yield from sorted(errors, key=lambda e: e.path)
+            if not found and not errors:
                 yield ReadError(p, f"no reports in this directory (looked for {' '.join(SUPPORTED)})")
         elif p.exists():
             found = [p]
-        elif p.is_symlink():
-            yield ReadError(item, "broken symbolic link: its target is missing")
-            continue
         elif glob.has_magic(str(item)):
             found = sorted(Path(f) for f in glob.glob(str(item), recursive=True) if Path(f).is_file())
             if not found:
@@ -96,8 +130,8 @@ def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterato
             yield ReadError(item, "no such file or directory")
             continue
         for f in found:
-            if f.resolve() not in seen:
-                seen.add(f.resolve())
+            if _resolved(f) not in seen:
+                seen.add(_resolved(f))
                 yield f
 
 
@@ -233,6 +267,10 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         raise ReadError(
             path, f"file is {size / 1e6:.3g} MB, over the {max_bytes / 1e6:g} MB limit (segment.max_file_mb)"
         )
+    try:
+        path.open("rb").close()
+    except PermissionError:
+        raise ReadError(path, "permission denied: this file cannot be read") from None
     if suffix == ".docx" and not zipfile.is_zipfile(path):
         raise ReadError(
             path, "not a readable .docx file: not a Word package (damaged, or a .doc or other file renamed .docx)"
@@ -244,14 +282,24 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
             lines = raw.splitlines()
         elif suffix in (".html", ".htm"):
             lines, dropped, encoding, title = _html_lines(path.read_bytes())
-        elif suffix == ".docx" or suffix in OFFICE:
-            lines, headings = docx_lines(path) if suffix == ".docx" else office_lines(path)
+        elif suffix == ".docx":
+            lines, headings = docx_lines(path)
+        elif suffix in OFFICE:
+            lines, headings = office_lines(path)
+            if not _plausible("\n".join(lines), guessed=True):  # LibreOffice reads any bytes as some text
+                raise ReadError(
+                    path,
+                    f"not a readable {suffix} file: LibreOffice converted it, but the result is not text "
+                    f"(damaged, or binary data named {suffix})",
+                )
         else:
             lines, dropped = _pdf_lines(path)
     except DecodeError as e:
         raise ReadError(path, str(e)) from None
     except ReadError:
         raise
+    except PermissionError:
+        raise ReadError(path, "permission denied: this file cannot be read") from None
     except Exception as e:  # python-docx, pdfplumber and zipfile raise many types on corrupt input
         raise ReadError(path, f"not a readable {suffix} file ({type(e).__name__}: {e})") from None
     text, more = clean(lines)

@@ -14,6 +14,7 @@ skipped on import instead of turning a model guess into gold.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -50,6 +51,7 @@ LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE = (
     "review.csv",
 )
 TASK_FILES = (LS_TASKS, LS_CONFIG, DOCCANO, DOCCANO_LABELS, CSV_FILE)
+WEIGHTS = "model.safetensors"  # bundle.WEIGHTS; importing bundle would load transformers for `govtag review`
 
 
 def section_cue(unit: dict, cues: dict[str, list[str]]) -> str | None:
@@ -123,10 +125,32 @@ def read_tagged(path: str | Path) -> list[dict]:
     return units
 
 
-def tagging_model(tagged: str | Path) -> str:
-    """The model `govtag tag` used for TAGGED_DIR, as its resume manifest records it."""
-    manifest = Path(tagged) / ".parts" / "manifest.json"
-    return (json.loads(manifest.read_text(encoding="utf-8")).get("model") if manifest.exists() else None) or str(tagged)
+def tagging_model(tagged: str | Path) -> Path | None:
+    """The model directory `govtag tag` used for TAGGED (its output directory, or the units.jsonl in it), as
+    the run's manifest records it; None without a readable manifest."""
+    tagged = Path(tagged)
+    manifest = (tagged if tagged.is_dir() else tagged.parent) / ".parts" / "manifest.json"
+    try:
+        model = json.loads(manifest.read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return Path(model) if isinstance(model, str) and model else None
+
+
+def model_version(model_dir: Path | None, name: str | None = None) -> str:
+    """The predictions' model_version: NAME@HASH, the model's registered name (given by the caller, which may
+    read the registry; else the directory's name) and the first 12 hex digits of the sha256 of its weights,
+    e.g. default@3fa2b9c01d2e. A path says nothing once a model is promoted or moved; the hash names the weights."""
+    if model_dir is None:
+        return name or "unknown"
+    name, weights = name or model_dir.name, model_dir / WEIGHTS
+    if not weights.is_file():
+        return name
+    digest = hashlib.sha256()
+    with weights.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return f"{name}@{digest.hexdigest()[:12]}"
 
 
 def unit_fields(u: dict) -> dict:

@@ -14,20 +14,26 @@ from typing import TypeVar
 
 import numpy as np
 import torch
-from transformers import AutoTokenizer
 
 from ..labels.schema import TASKS
 from . import document_step
 from .backends import OnnxBackend, TorchBackend
 from .batching import padded_batches
-from .bundle import check_bundle, load_bundle, load_document_step, load_tfidf, read_json
+from .bundle import check_bundle, load_bundle, load_document_step, load_tfidf, load_tokenizer, read_json
 from .calibration import softmax
+from .config import default_config
 from .model_inputs import CONTEXT, encode, model_contexts, model_texts
 from .onnx_session import OnnxSession, physical_cores
 from .recheck import rows_to_recheck
 
 T, R = TypeVar("T"), TypeVar("R")
 _document_worker = threading.local()  # .active: this thread tags one document of `map_documents`
+
+
+def default_backend() -> str:
+    """The path a run takes unless told: tag.backend of configs/default.yaml (the ONNX export) on CPU, the torch
+    weights on a CUDA device (bf16 there; ONNX Runtime here runs on the CPU)."""
+    return "torch" if torch.cuda.is_available() else default_config().tag.backend
 
 
 def set_threads(n: int = 0) -> None:
@@ -61,7 +67,9 @@ class Tagger:
         self.document_step = document_step or {}
         self.model_dir = Path(model_dir) if model_dir else None
         self.temperature = temperature or {t: 1.0 for t in TASKS}
-        backend = backend or cfg.tag.backend
+        # the run's choice, not the model's: a model directory's tag.backend is the default of when it was
+        # trained, and every model runs on either backend (docs/architecture.md)
+        backend = backend or default_backend()
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         on_gpu = self.device.type == "cuda" and backend == "torch"
         self.batch_size = batch_size or (cfg.tag.gpu_batch_size if on_gpu else cfg.tag.batch_size)
@@ -88,13 +96,15 @@ class Tagger:
         recheck_margin: float | None = None,
         **kwargs,
     ) -> Tagger:
-        """The onnx backend reads only the tokenizer, config and schema: the weights are in the ONNX file.
+        """`backend` (default: `default_backend()`) torch or onnx; the onnx backend reads only the
+        tokenizer, config and schema: the weights are in the ONNX file (`loading.load_tagger` exports it first
+        when it is missing).
         review_threshold and recheck_margin replace the model's tag.review_threshold and
         tag.onnx_recheck_margin; `threads`: all the tagger may use (0: one per core)."""
         set_threads(threads)
         cfg, schema = check_bundle(model_dir)
-        if (kwargs.get("backend") or cfg.tag.backend) == "onnx":
-            model, tokenizer = None, AutoTokenizer.from_pretrained(model_dir)
+        if (kwargs.get("backend") or default_backend()) == "onnx":
+            model, tokenizer = None, load_tokenizer(model_dir)
         else:
             model, tokenizer, cfg, schema = load_bundle(model_dir)
         if review_threshold is not None:

@@ -143,17 +143,85 @@ def load_splits(path: str | Path) -> dict[str, str]:
     return out
 
 
-def update_splits(path: str | Path, doc_ids: Iterable[str]) -> dict[str, str]:
-    """Add new documents to the splits file (by hash); existing assignments never move."""
+SPLITS_HEADER = (
+    "# Fixed document splits: a document never crosses splits. New documents are added by `govtag data split`.\n"
+)
+
+
+def yaml_item(doc: str) -> str:
+    """A doc_id as a YAML block-list item's text, quoted when YAML would read it otherwise (e.g. `001`)."""
+    return yaml.safe_dump([doc], allow_unicode=True, width=10**6)[2:].rstrip("\n")
+
+
+def add_to_splits_text(text: str, added: dict[str, list[str]], path: Path) -> str:
+    """The splits file with new doc_ids appended: after the last item of their split's block list (inside
+    the brackets of a flow list `[a, b]`, the one line that changes), or as a new block at the end."""
+    lines = text.splitlines(keepends=True)
+    nl = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += nl
+    root = yaml.compose(text)
+    if root is not None and not isinstance(root, yaml.MappingNode):
+        raise DataError(f"{path}: expected a mapping of splits to document lists")
+    nodes = {key.value: value for key, value in (root.value if root else [])}
+    edits = []  # (line, column, text to insert there, lines to insert after that line)
+    for split in SPLITS:
+        items = [yaml_item(d) for d in added.get(split, [])]
+        node = nodes.get(split)
+        if not items:
+            continue
+        if node is None:
+            lines += [f"{split}:{nl}", *(f"- {item}{nl}" for item in items)]
+        elif isinstance(node, yaml.SequenceNode) and node.flow_style:
+            end = node.end_mark  # just after "]"
+            edits.append((end.line, end.column - 1, (", " if node.value else "") + ", ".join(items), []))
+        elif isinstance(node, yaml.SequenceNode) and node.value:
+            first, last = node.value[0], node.value[-1]
+            prefix = lines[first.start_mark.line][: first.start_mark.column]  # "- ", with its indentation
+            edits.append((last.end_mark.line, None, "", [f"{prefix}{item}{nl}" for item in items]))
+        elif isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            start = node.start_mark  # "dev:" with nothing after it, or "dev: null"
+            edits.append((start.line, start.column, None, [f"- {item}{nl}" for item in items]))
+        else:
+            raise DataError(f"{path}: {split} must be a list of doc_ids")
+    for line, column, insert, after in sorted(edits, key=lambda e: (e[0], e[1] or 0), reverse=True):
+        if insert is None:  # a null value: drop "null"/"~", keep the key
+            lines[line] = lines[line][:column].rstrip() + nl
+        elif column is not None:
+            lines[line] = lines[line][:column] + insert + lines[line][column:]
+        lines[line + 1 : line + 1] = after
+    return "".join(lines)
+
+
+def splits_with(path: str | Path, doc_ids: Iterable[str]) -> tuple[str | None, dict[str, str]]:
+    """The splits file's text with the documents it lacks added (None when it lacks none) and the doc_id →
+    split map it then holds; raises DataError before anything is written when they cannot be added."""
+    path = Path(path)
     splits = load_splits(path)
-    for doc in sorted(set(doc_ids) - set(splits)):
-        splits[doc] = hashed_split(doc)
-    grouped = {s: sorted(d for d, sp in splits.items() if sp == s) for s in SPLITS}
-    with atomic_write(path) as f:
-        f.write(
-            "# Fixed document splits: a document never crosses splits. New documents are added by "
-            "`govtag data split`.\n" + yaml.safe_dump(grouped, allow_unicode=True, sort_keys=False)
-        )
+    new = sorted(set(doc_ids) - set(splits))
+    if not new and path.exists():
+        return None, splits
+    text = path.read_bytes().decode("utf-8") if path.exists() else SPLITS_HEADER  # keeps CRLF line ends
+    text = add_to_splits_text(text, {s: [d for d in new if hashed_split(d) == s] for s in SPLITS}, path)
+    expected = {**splits, **{d: hashed_split(d) for d in new}}
+    written = {d: s for s, docs in (yaml.safe_load(text) or {}).items() for d in docs or []}
+    if written != expected:  # a layout this cannot append to without rewriting it
+        raise DataError(f"{path}: cannot add {new[:3]} without rewriting the file; add them by hand")
+    return text, expected
+
+
+def write_splits(path: str | Path, text: str | None) -> None:
+    if text is not None:
+        with atomic_write(path, "wb") as f:
+            f.write(text.encode("utf-8"))
+
+
+def update_splits(path: str | Path, doc_ids: Iterable[str]) -> dict[str, str]:
+    """Add new documents to the splits file (each to the split its hash picks); existing assignments never
+    move and the file is never reordered: new doc_ids are appended to their split's list, every existing line
+    stays byte for byte in its order."""
+    text, splits = splits_with(path, doc_ids)
+    write_splits(path, text)
     return splits
 
 

@@ -1,21 +1,22 @@
-"""`govtag import`: read corrected labels back from Label Studio, doccano or the review CSV, and merge them.
+"""`govtag import`: validate corrected labels read back from Label Studio, doccano or the review CSV (read by
+label_files.py), and merge them.
 
 Rows a human did not label (no label in Label Studio or doccano, empty `domain` and `type` in the CSV)
 are skipped and counted: the model's predictions travel in other fields and are never imported. A row
 names its unit by (doc_id, seq) and must carry that unit's text; a seq not in the data adds a unit, but
-not with a text its document already holds at another seq. Tag output (the model's labels beside their
-scores), one unit given two labels, and an unknown doc_id that looks like a mistyped known one holding the
-same text are refused. Every row of every file is validated
-against labels/schema.yaml and the data first; if any row is bad, every problem is reported with its
-file and line (or task) and nothing is written. Otherwise the corrections go to
+not with a text its document already holds at another seq, nor with a text that only documents of another
+split hold (a dev sentence would enter train). Tag output (the model's labels beside their scores), one
+unit given two labels (by two rows, or by two annotations of one Label Studio task), and an unknown doc_id
+that looks like a mistyped known one holding the same text are refused. Every row of every file is
+validated against labels/schema.yaml and the data first; if any row is bad, every problem is reported with
+its file and line (or task) and nothing is written. Otherwise the corrections go to
 DATA/imported/<UTC time>.jsonl with `source: imported`, their provenance and the label they replace; a
 unit corrected again is removed from the earlier import file, so each (doc_id, seq) lives in one
-imported file only, and new documents get a fixed split.
+imported file only, and new documents are appended to their fixed split in the splits file.
 """
 
 from __future__ import annotations
 
-import csv
 import difflib
 import json
 from dataclasses import dataclass, field
@@ -23,34 +24,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .atomic import atomic_write
-from .corpus import DataError, is_tag_output, iter_jsonl, load_splits, read_units, update_splits
+from .corpus import (
+    DataError,
+    hashed_split,
+    iter_jsonl,
+    load_splits,
+    read_units,
+    splits_with,
+    write_splits,
+)
+from .label_files import READERS, Row
 from .schema import TASKS, Schema
 
 IMPORTED = "imported"
-CSV_REQUIRED = ("doc_id", "seq", "text", "domain", "type")
-TAG_OUTPUT = (
-    "is `govtag tag` output: its domain and type are the model's predictions, not corrections; "
-    "export units to correct with `govtag review` and import the file you labelled"
-)
 
 
 class ImportFailed(ValueError):
     def __init__(self, errors: list[str]):
         super().__init__(f"{len(errors)} problem(s), nothing imported:\n" + "\n".join(errors))
         self.errors = errors
-
-
-@dataclass
-class Row:
-    """One corrected unit as read from a file, before validation."""
-
-    file: str
-    where: str
-    fields: dict
-    annotator: str | None = None
-    time: str | None = None
-    model: dict | None = None  # the model's labels, when the file carries them
-    user_id: int | None = None  # Label Studio's numeric completed_by: used only when no name is known
 
 
 @dataclass
@@ -63,160 +55,6 @@ class ImportResult:
     duplicates: int = 0
     skipped: int = 0  # tasks or rows nobody labeled
     new_documents: list[str] = field(default_factory=list)
-
-
-def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel "Unicode text"), or GB18030 (a file saved on a
-    Chinese-locale Windows); UnicodeDecodeError for anything else."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
-
-
-def read_text(path: Path) -> tuple[str | None, list[str]]:
-    try:
-        return decode(path.read_bytes()), []
-    except UnicodeDecodeError:
-        return None, [f"{path}: not a text file in UTF-8, UTF-16 or GB18030"]
-
-
-def read_csv(path: Path) -> tuple[list[Row], list[str]]:
-    text, errors = read_text(path)
-    if errors:
-        return [], errors
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in CSV_REQUIRED if c not in (reader.fieldnames or [])]
-    if is_tag_output(reader.fieldnames or []):
-        return [], [f"{path}: this file {TAG_OUTPUT}"]
-    if missing and len(reader.fieldnames or []) == 1 and "\t" in reader.fieldnames[0]:
-        return [], [f"{path}:1: columns are separated by tabs; save it as CSV (comma-separated)"]
-    if missing:
-        return [], [f"{path}:1: CSV header lacks column(s) {missing}; keep the header of review.csv"]
-    rows = []
-    for r in reader:
-        if not any((r.get(t) or "").strip() for t in TASKS):
-            rows.append(Row(str(path), f"{path}:{reader.line_num}", {}))  # not annotated: skipped, counted
-            continue
-        model = {t: r[f"model_{t}"] for t in TASKS if r.get(f"model_{t}")}
-        rows.append(
-            Row(
-                str(path),
-                f"{path}:{reader.line_num}",
-                r,
-                r.get("annotator") or None,
-                None,
-                model if len(model) == len(TASKS) else None,
-            )
-        )
-    return rows, []
-
-
-def choices(result: list[dict]) -> dict:
-    return {r.get("from_name"): (r.get("value", {}).get("choices") or [None])[0] for r in result or []}
-
-
-def read_label_studio(path: Path) -> tuple[list[Row], list[str]]:
-    """A Label Studio JSON export (tasks with annotations) or its JSON-MIN flavour (flat rows)."""
-    text, errors = read_text(path)
-    if errors:
-        return [], errors
-    try:
-        tasks = json.loads(text)
-    except json.JSONDecodeError as e:
-        return [], [f"{path}:{e.lineno}: not valid JSON ({e.msg})"]
-    if not isinstance(tasks, list):
-        return [], [f"{path}:1: expected a JSON list of tasks (Label Studio JSON export)"]
-    rows, errors = [], []
-    for k, task in enumerate(tasks, 1):
-        where = f"{path}: task #{k}" + (f" (id {task['id']})" if isinstance(task, dict) and "id" in task else "")
-        if not isinstance(task, dict):
-            errors.append(f"{where}: expected a JSON object")
-            continue
-        if "data" not in task and not any(task.get(t) for t in TASKS):
-            rows.append(Row(str(path), where, {}))  # JSON-MIN task nobody labeled: skipped, counted
-            continue
-        if "data" not in task:
-            rows.append(
-                Row(str(path), where, task, task.get("annotator"), task.get("updated_at") or task.get("created_at"))
-            )
-            continue
-        done = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
-        if not done:
-            rows.append(Row(str(path), where, {}))  # not annotated yet: skipped, counted
-            continue
-        a = max(done, key=lambda a: a.get("updated_at") or a.get("created_at") or "")
-        by = a.get("completed_by")
-        model = choices((task.get("predictions") or [{}])[0].get("result"))
-        rows.append(
-            Row(
-                str(path),
-                where,
-                {**task["data"], **choices(a.get("result"))},
-                by.get("email") if isinstance(by, dict) else None,
-                a.get("updated_at") or a.get("created_at"),
-                model if set(model) >= set(TASKS) else None,
-                by if isinstance(by, int) else None,
-            )
-        )
-    return rows, errors
-
-
-def read_doccano(path: Path) -> tuple[list[Row], list[str]]:
-    """A doccano text-classification export: one JSON object a line, labels "domain:…" and "type:…";
-    or units in the guidelines' own format, with `domain` and `type` fields."""
-    text, errors = read_text(path)
-    if errors:
-        return [], errors
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as e:
-            errors.append(f"{where}: not valid JSON ({e.msg})")
-            continue
-        if not isinstance(r, dict):
-            errors.append(f"{where}: expected a JSON object")
-            continue
-        r = {**(r.get("meta") or {}), **r}
-        if is_tag_output(r):
-            return [], [f"{path}: this file {TAG_OUTPUT}"]
-        labels = r.get("label", r.get("labels")) or []
-        if not labels and all(t in r for t in TASKS):
-            rows.append(Row(str(path), where, r, r.get("annotator")))
-            continue
-        if not labels:
-            rows.append(Row(str(path), where, {}))  # not labeled in doccano: skipped, counted
-            continue
-        picked = {
-            t: [x.split(":", 1)[1] for x in labels if isinstance(x, str) and x.startswith(f"{t}:")] for t in TASKS
-        }
-        bad = [t for t in TASKS if len(picked[t]) != 1]
-        if bad:
-            errors.append(
-                f"{where}: expected exactly one {' and one '.join(f'{t}:…' for t in bad)} label, got {labels}"
-            )
-            continue
-        model = {t: r[f"model_{t}"] for t in TASKS if r.get(f"model_{t}")}
-        rows.append(
-            Row(
-                str(path),
-                where,
-                {**r, **{t: picked[t][0] for t in TASKS}},
-                r.get("annotator") or r.get("user"),
-                None,
-                model if len(model) == len(TASKS) else None,
-            )
-        )
-    return rows, errors
-
-
-READERS = {".csv": read_csv, ".json": read_label_studio, ".jsonl": read_doccano}
 
 
 def unit_from(row: Row, schema: Schema) -> tuple[dict | None, list[str]]:
@@ -300,18 +138,49 @@ def corrected_texts(data_dir: Path) -> dict[tuple[str, int], str]:
     }
 
 
-def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -> list[str]:
+def split_homes(gold: dict, splits: dict[str, str]) -> dict[str, dict[str, str]]:
+    """text → {split: the first unit holding it there}, over the data."""
+    homes: dict[str, dict[str, str]] = {}
+    for (doc, seq), u in sorted(gold.items()):
+        homes.setdefault(u["text"], {}).setdefault(splits.get(doc) or hashed_split(doc), f"{doc} seq {seq}")
+    return homes
+
+
+def crossing(row: Row, unit: dict, splits: dict[str, str], homes: dict) -> str | None:
+    """A new unit whose text belongs to documents of other splits only (and to none of its own document's
+    split) would put a dev or test sentence into train, or the reverse: refused. Else its text is recorded."""
+    doc, text = unit["doc_id"], unit["text"]
+    split, there = splits.get(doc) or hashed_split(doc), homes.setdefault(text, {})
+    if not there or split in there:
+        there.setdefault(split, f"{doc} seq {unit['seq']}")
+        return None
+    other_split, other = sorted(there.items())[0]
+    return (
+        f"{row.where}: this text is {other}, a {other_split} document, but {doc} "
+        f"{'is in' if doc in splits else 'goes to'} {split}: one sentence in two splits; keep doc_id and seq "
+        "as exported, or leave this row out"
+    )
+
+
+def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict, splits: dict[str, str]) -> list[str]:
     """Rows whose (doc_id, seq) holds another text, in the data or in an earlier row, whose new seq
     carries a text its document already holds (an edited seq or text, never matched by text alone), whose
-    unknown doc_id looks like a mistyped known one holding the same text, or that give a unit two labels."""
+    unknown doc_id looks like a mistyped known one holding the same text, whose new unit's text belongs to
+    another split's documents, or that give a unit two labels."""
     seen = {key: u["text"] for key, u in gold.items()}
     stored_seq = {(doc, u["text"]): seq for (doc, seq), u in gold.items()}
     known_docs = {doc for doc, _ in gold}
+    homes, close = split_homes(gold, splits), {}
     labelled: dict[tuple[str, int], tuple[str, dict]] = {}
     errors, keep = [], "; keep doc_id, seq and text as exported"
     for row, unit in pairs:
         doc, seq, text = unit["doc_id"], unit["seq"], unit["text"]
         labels = {t: unit[t] for t in TASKS}
+        if doc not in close:
+            close[doc] = (
+                [] if doc in known_docs else difflib.get_close_matches(doc, sorted(known_docs), n=3, cutoff=0.8)
+            )
+        twins = [d for d in close[doc] if (d, text) in stored_seq]
         if seen.setdefault((doc, seq), text) != text:
             undo = (
                 f" (it came from {imported[doc, seq]}: if that import was wrong, delete that file and import again)"
@@ -323,17 +192,13 @@ def identity_errors(pairs: list[tuple[Row, dict]], gold: dict, imported: dict) -
             )
         elif (doc, seq) not in gold and (doc, text) in stored_seq:
             errors.append(f"{row.where}: this text is {doc} seq {stored_seq[doc, text]} in the data, not {seq}{keep}")
-        elif doc not in known_docs:
-            twins = [
-                d
-                for d in difflib.get_close_matches(doc, sorted(known_docs), n=3, cutoff=0.8)
-                if (d, text) in stored_seq
-            ]
-            if twins:
-                errors.append(
-                    f"{row.where}: unknown document {doc!r}, but this text is {twins[0]} seq "
-                    f"{stored_seq[twins[0], text]}: a mistyped doc_id?{keep}"
-                )
+        elif twins:
+            errors.append(
+                f"{row.where}: unknown document {doc!r}, but this text is {twins[0]} seq "
+                f"{stored_seq[twins[0], text]}: a mistyped doc_id?{keep}"
+            )
+        elif (doc, seq) not in gold and (error := crossing(row, unit, splits, homes)):
+            errors.append(error)
         if labelled.setdefault((doc, seq), (row.where, labels))[1] != labels:
             first = labelled[doc, seq]
             errors.append(
@@ -353,7 +218,8 @@ def merge(
     pairs, skipped, errors = read_corrections(files, schema)
     now = datetime.now(timezone.utc)
     gold, imported = existing_units(data_dir, schema)
-    errors += identity_errors(pairs, gold, imported)
+    known = load_splits(splits_path)
+    errors += identity_errors(pairs, gold, imported, known)
     if errors:
         raise ImportFailed(errors)
     result = ImportResult(skipped=skipped)
@@ -387,6 +253,8 @@ def merge(
         1 for u in merged.values() if not u["previous"] or any(u[t] != u["previous"][t] for t in TASKS)
     )
     result.new_units = sum(1 for key in merged if key not in gold)
+    result.new_documents = sorted({u["doc_id"] for u in merged.values()} - set(known))
+    splits_text, _ = splits_with(splits_path, result.new_documents)  # checked before anything is written
     result.path = data_dir / IMPORTED / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}.jsonl"
     with atomic_write(result.path) as f:
         f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in merged.values())
@@ -398,8 +266,5 @@ def merge(
                 f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in keep)
         else:
             path.unlink()
-    known = load_splits(splits_path)
-    result.new_documents = sorted({u["doc_id"] for u in merged.values()} - set(known))
-    if result.new_documents:
-        update_splits(splits_path, result.new_documents)
+    write_splits(splits_path, splits_text)
     return result

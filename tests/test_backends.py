@@ -28,7 +28,7 @@ def test_torch_backend_embeds_numpy_batches_and_returns_the_heads_logits(tiny_mo
 
 
 def test_a_tagger_runs_whichever_backend_it_is_given(tiny_model, seed_units):
-    tagger = Tagger.load(tiny_model)
+    tagger = Tagger.load(tiny_model, backend="torch")
     assert isinstance(tagger.backend, TorchBackend) and tagger.backend.weights == tiny_model / "model.safetensors"
     calls = []
 

@@ -38,7 +38,7 @@ def test_saved_and_loaded_it_gives_the_same_probabilities(fitted, seed_units, tm
 
 
 def test_a_blended_model_tags_with_the_blend_of_both_parts(tiny_separate_model, seed_units):
-    tagger, units = Tagger.load(tiny_separate_model), seed_units[300:360]
+    tagger, units = Tagger.load(tiny_separate_model, backend="torch"), seed_units[300:360]
     tagger.document_step = {}  # the blend alone, before the document step
     tfidf = tagger.tfidf
     assert (tiny_separate_model / META).exists() and (tiny_separate_model / ARRAYS).exists()

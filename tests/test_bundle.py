@@ -79,6 +79,21 @@ def test_loading_refuses_incomplete_or_mismatched_directories(tiny_model, tmp_pa
             lambda p: p.write_text("train: [", encoding="utf-8"),
             "train_config.yaml: not valid YAML",
         ),
+        ("tokenizer.json", lambda p: p.unlink(), "missing tokenizer.json"),
+        ("tokenizer_config.json", lambda p: p.unlink(), "missing tokenizer_config.json"),
+        (
+            "tokenizer.json",
+            lambda p: p.write_bytes(p.read_bytes()[:300]),
+            "tokenizer.json: not a valid JSON file",
+        ),
+        (  # valid JSON, but a WordPiece vocabulary without its unknown token
+            "tokenizer.json",
+            lambda p: p.write_text(
+                p.read_text(encoding="utf-8").replace('"[UNK]"', '"[GONE]"'),
+                encoding="utf-8",
+            ),
+            "tokenizer.json: not a usable tokenizer",
+        ),
     ],
 )
 def test_damaged_files_are_a_model_dir_error_naming_the_file(tiny_model, tmp_path, name, damage, message):

@@ -139,3 +139,21 @@ def test_review_compare_and_evaluate_arguments(tiny_model, tmp_path, seed_units)
         error_line(["evaluate", "--model", str(tiny_model), "--data", str(tagged)])
         == f"error: {tagged}:1: `govtag tag` output: its domain and type are the model's predictions, not gold labels"
     )
+
+
+def test_tag_and_segment_report_a_symbolic_link_loop_and_write_the_other_files(tiny_model, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(REPORT, folder / "ok.txt")
+    (folder / "a.txt").symlink_to(folder / "b.txt")
+    (folder / "b.txt").symlink_to(folder / "a.txt")
+    result = runner.invoke(app, ["tag", str(folder), "-m", str(tiny_model), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "symbolic link loop" in result.output
+    errors = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {e["error"] for e in errors} == {"symbolic link loop: the link leads back to itself"}
+    units = (tmp_path / "out" / "units.jsonl").read_text(encoding="utf-8").splitlines()
+    assert units and {json.loads(line)["doc_id"] for line in units} == {"ok"}
+    segmented = runner.invoke(app, ["segment", str(folder), "-o", str(tmp_path / "u.jsonl")])
+    assert segmented.exit_code == 1 and "symbolic link loop" in segmented.output
+    assert "broken symbolic link" not in segmented.output

@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from govtag.inference.config import load_config
 from govtag.labels.corpus import (
@@ -139,3 +140,50 @@ def test_data_split_and_stats_commands_take_data_and_splits(tmp_path):
 def test_every_labeled_document_carries_a_genre():
     units = load_labeled(REPO / "labels" / "data", load_schema())
     assert not [u["doc_id"] for u in units if not u.get("genre")]
+
+
+def test_adding_documents_appends_lines_and_never_reorders_the_splits_file(tmp_path):
+    """Each new doc_id is appended at the end of its split's block: the old file's lines stay byte for byte, in
+    their order, and the only new lines are the new doc_ids (the sorted rewrite moved 20 entries)."""
+    path = tmp_path / "splits.yaml"
+    path.write_bytes((REPO / "labels" / "splits.yaml").read_bytes())
+    old = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    new_docs = ["000_aaaa", "w1-0005", "x2", "b", "001", "zz#2"]
+    assert {hashed_split(d) for d in new_docs} == {"train", "dev", "test"}
+    splits = update_splits(path, new_docs)
+    new = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    rest = iter(new)
+    assert all(line in rest for line in old)  # a subsequence, in the same order
+    added = [line for line in new if line not in old]
+    assert len(new) == len(old) + len(new_docs) and sorted(added) == sorted(
+        f"- {yaml.safe_dump([d])[2:]}" for d in new_docs
+    )
+    keys = [i for i, line in enumerate(new) if not line.startswith(("-", "#"))]
+    for doc in new_docs:  # inside its split's block, after the block's old lines
+        line = next(i for i, x in enumerate(new) if x.rstrip("\n").endswith((doc, f"'{doc}'")) and x in added)
+        block = max(k for k in keys if k < line)
+        assert new[block] == f"{hashed_split(doc)}:\n"
+        assert all(new[i] in added for i in range(line, min([k for k in keys if k > line] + [len(new)])))
+    assert (
+        load_splits(path)
+        == splits
+        == {**load_splits(REPO / "labels" / "splits.yaml"), **{d: hashed_split(d) for d in new_docs}}
+    )
+    before = path.read_bytes()
+    update_splits(path, ["x2", "b"])  # nothing new: the file is not touched
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("train:\n- a\ndev:\ntest:\n- t\n", "train:\n- a\n- c\ndev:\n- x2\ntest:\n- t\n- b\n"),
+        ("test: [a]\n", "test: [a, b]\ntrain:\n- c\ndev:\n- x2\n"),  # a flow list grows on its own line
+        ("train:\r\n  - a\r\n", "train:\r\n  - a\r\n  - c\r\ndev:\r\n- x2\r\ntest:\r\n- b\r\n"),
+    ],
+)
+def test_new_documents_join_their_split_in_any_layout(tmp_path, text, expected):
+    path = tmp_path / "splits.yaml"
+    path.write_bytes(text.encode("utf-8"))
+    update_splits(path, ["b", "c", "x2"])
+    assert path.read_bytes().decode("utf-8") == expected

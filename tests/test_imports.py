@@ -116,14 +116,12 @@ def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tas
     assert labeled[(DOC, first["seq"])]["domain"] == "民生"
 
 
-def test_label_studio_export_takes_the_latest_annotation(data, tasks, tmp_path):
+def choice(name, value):
+    return {"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": [value]}}
+
+
+def test_label_studio_annotations_that_agree_are_taken_with_the_latest_ones_provenance(data, tasks, tmp_path):
     exported = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))
-    choice = lambda name, value: {
-        "from_name": name,
-        "to_name": "text",
-        "type": "choices",  # noqa: E731
-        "value": {"choices": [value]},
-    }
     exported[0]["annotations"] = [
         {
             "completed_by": {"email": "bob@example.org"},
@@ -133,7 +131,7 @@ def test_label_studio_export_takes_the_latest_annotation(data, tasks, tmp_path):
         {
             "completed_by": 7,
             "updated_at": "2025-03-01T10:00:00Z",
-            "result": [choice("domain", "安全"), choice("type", "plan")],
+            "result": [choice("domain", "党建"), choice("type", "achievement")],
         },
         {"completed_by": 8, "updated_at": "2025-03-03T10:00:00Z", "was_cancelled": True, "result": []},
     ]
@@ -144,6 +142,38 @@ def test_label_studio_export_takes_the_latest_annotation(data, tasks, tmp_path):
     (u,) = imported_units(data[0])
     assert (u["domain"], u["type"]) == ("党建", "achievement")
     assert u["provenance"]["annotator"] == "bob@example.org" and u["provenance"]["time"] == "2025-03-02T10:00:00Z"
+
+
+def test_label_studio_annotations_that_disagree_are_refused_like_two_rows(data, tasks, tmp_path):
+    """One unit given two labels is refused everywhere (docs/retraining.md): by two rows of a file, and by two
+    annotations of one Label Studio task, which the latest one used to win silently."""
+    exported = json.loads((tasks / LS_TASKS).read_text(encoding="utf-8"))
+    exported[0]["annotations"] = [
+        {
+            "id": 11,
+            "completed_by": {"email": "bob@example.org"},
+            "updated_at": "2025-03-02T10:00:00Z",
+            "result": [choice("domain", "党建"), choice("type", "achievement")],
+        },
+        {
+            "id": 12,
+            "completed_by": 7,
+            "updated_at": "2025-03-03T10:00:00Z",
+            "result": [choice("domain", "安全"), choice("type", "plan")],
+        },
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
+    before = snapshot(*data)
+    with pytest.raises(ImportFailed) as e:
+        merge([path], *data, SCHEMA)
+    seq = exported[0]["data"]["seq"]
+    assert e.value.errors == [
+        f"{path}: task #1 (id 1): {DOC} seq {seq} is labelled 党建/achievement in annotation 11 by bob@example.org "
+        "but 安全/plan in annotation 12 by Label Studio user 7; keep one: delete or correct the other annotation "
+        "in Label Studio and export again"
+    ]
+    assert snapshot(*data) == before
 
 
 def test_label_studio_json_min_rows_are_read(data, tasks, tmp_path):
@@ -196,7 +226,7 @@ def test_untouched_exports_import_nothing_and_edited_rows_only_are_taken(data, t
 
 def test_a_new_document_gets_a_fixed_split_and_the_model_label_as_previous(data, tasks, tmp_path):
     rows = read_csv(tasks / CSV_FILE)[:1]
-    rows[0].update(doc_id="new-report-1", domain="经济", type="problem")
+    rows[0].update(doc_id="new-report-1", text="社区新增停车位200个。", domain="经济", type="problem")
     result = merge([write_csv(tmp_path / "new.csv", rows)], *data, SCHEMA)
     assert result.new_units == 1 and result.new_documents == ["new-report-1"]
     assert "new-report-1" in load_splits(data[1])
@@ -259,8 +289,8 @@ def other_text(rows):
     return [{**rows[0], "text": rows[0]["text"] + "（已修改）"}]
 
 
-def colliding_new_units(rows):
-    return [{**rows[0], "doc_id": "new-report-1"}, {**rows[1], "doc_id": "new-report-1", "seq": rows[0]["seq"]}]
+def colliding_new_units(rows):  # new-report-2 goes to train, as DOC is: its texts cross no split
+    return [{**rows[0], "doc_id": "new-report-2"}, {**rows[1], "doc_id": "new-report-2", "seq": rows[0]["seq"]}]
 
 
 @pytest.mark.parametrize(
@@ -268,7 +298,7 @@ def colliding_new_units(rows):
     [
         (other_seq, ":2: this text is {doc} seq {seq} in the data, not 9999"),
         (other_text, ":2: {doc} seq {seq} is the unit '{text}', not this text"),
-        (colliding_new_units, ":3: new-report-1 seq {seq} is the unit '{text}', not this text"),
+        (colliding_new_units, ":3: new-report-2 seq {seq} is the unit '{text}', not this text"),
     ],
 )
 def test_a_row_is_matched_by_doc_id_and_seq_and_must_keep_its_text(corrupt, message, data, tasks, tmp_path):
@@ -284,7 +314,7 @@ def test_a_row_is_matched_by_doc_id_and_seq_and_must_keep_its_text(corrupt, mess
 
 def test_new_documents_may_repeat_a_text_at_another_seq(data, tasks, tmp_path):
     rows = accept_model(read_csv(tasks / CSV_FILE))[:2]
-    rows = [{**r, "doc_id": "new-report-1", "text": rows[0]["text"]} for r in rows]
+    rows = [{**r, "doc_id": "new-report-1", "text": "各位代表："} for r in rows]
     assert merge([write_csv(tmp_path / "new.csv", rows)], *data, SCHEMA).new_units == 2
 
 
@@ -385,3 +415,268 @@ def test_a_label_studio_user_id_gives_way_to_the_annotator_option(data, tasks, t
     path.write_text(json.dumps(exported[:2], ensure_ascii=False), encoding="utf-8")
     merge([path], *data, SCHEMA, annotator="王敏")
     assert {u["provenance"]["annotator"] for u in imported_units(data[0])} == {"王敏"}
+
+
+LS = REPO / "tests" / "fixtures" / "labelstudio"  # written by Label Studio 1.23.2: see its README.md
+LS_LABELS = {
+    0: ("其他", "achievement"),
+    1: ("党建", "achievement"),
+    2: ("党建", "achievement"),
+    5: ("党建", "achievement"),
+}
+
+
+def ls_rows(name):
+    """The annotations of a fixture export: (seq, annotator as exported, updated_at), whatever its format."""
+    path = LS / name
+    if name.endswith(".csv"):
+        return [(int(r["seq"]), r["annotator"], r["updated_at"]) for r in read_csv(path)]
+    tasks = json.loads(path.read_text(encoding="utf-8"))
+    if "data" not in tasks[0]:
+        return [(r["seq"], r["annotator"], r["updated_at"]) for r in tasks]
+    return [
+        (t["data"]["seq"], a["completed_by"], a["updated_at"])
+        for t in tasks
+        for a in t["annotations"]
+        if not a["was_cancelled"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, skipped, duplicates, annotator, by_option",
+    [
+        ("json_export.json", 1, 0, "Label Studio user 1", "王敏"),  # predictions: [ids]; completed_by: 1
+        ("json_snapshot.json", 2, 0, "tester@example.org", "tester@example.org"),  # predictions and users expanded
+        ("json_min.json", 0, 1, "Label Studio user 1", "王敏"),  # one row per annotation; annotator: 1
+        ("csv_export.csv", 0, 1, "Label Studio user 1", "王敏"),  # the same rows; annotator: "1"
+    ],
+)
+def test_label_studio_1_23_exports_import_as_labelled(name, skipped, duplicates, annotator, by_option, data, tmp_path):
+    """Each export Label Studio 1.23 writes gives back the labels chosen in it; an email names the annotator, a
+    bare user id gives way to --annotator; the annotation's updated_at is the label's time."""
+    result = merge([LS / name], *data, SCHEMA)
+    assert (result.units, result.skipped, result.duplicates, result.new_units) == (4, skipped, duplicates, 0)
+    units = {u["seq"]: u for u in imported_units(data[0])}
+    assert {seq: (u["domain"], u["type"]) for seq, u in units.items()} == LS_LABELS
+    assert all(u["doc_id"] == DOC and u["previous"]["source"] == "seed" for u in units.values())
+    times = {seq: time for seq, _, time in ls_rows(name)}
+    assert {seq: u["provenance"]["time"] for seq, u in units.items() if seq != 2} == {
+        seq: times[seq] for seq in (0, 1, 5)
+    }
+    assert units[0]["provenance"] == {"file": str(LS / name), "annotator": annotator, "time": times[0]}
+    merge([LS / name], *data, SCHEMA, annotator="王敏")
+    assert {u["provenance"]["annotator"] for u in imported_units(data[0]) if u["seq"] != 2} == {by_option}
+
+
+def test_the_default_exports_model_labels_come_from_each_annotations_prediction(data, tmp_path):
+    """The default JSON export lists predictions by id ("predictions": [1]); the model's labels, recorded as the
+    label a new unit replaces, are in each annotation's `prediction`."""
+    tasks = json.loads((LS / "json_export.json").read_text(encoding="utf-8"))
+    assert all(isinstance(p, int) for t in tasks for p in t["predictions"])
+    for t in tasks:
+        t["data"] = {**t["data"], "doc_id": "new-report-2", "text": t["data"]["text"] + "（新）"}
+    path = tmp_path / "new.json"
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    assert merge([path], *data, SCHEMA).new_documents == ["new-report-2"]
+    assert {json.dumps(u["previous"], ensure_ascii=False) for u in imported_units(data[0])} == {
+        json.dumps({"domain": "经济", "type": "plan", "source": "model"}, ensure_ascii=False)
+    }
+
+
+@pytest.mark.parametrize(
+    "name, where",
+    [
+        (
+            "conflict_json_export.json",
+            "task #1 (id 1): " + DOC + " seq 0 is labelled 其他/achievement in annotation 1 "
+            "by Label Studio user 1 but 经济/plan in annotation 7 by Label Studio user 2; keep one: delete or correct "
+            "the other annotation in Label Studio and export again",
+        ),
+        (
+            "conflict_json_min.json",
+            "row #2 (task id 1): " + DOC + " seq 0 is labelled 其他/achievement here but "
+            "经济/plan at {path}: row #1 (task id 1); keep one",
+        ),
+        (
+            "conflict_csv_export.csv",
+            "3: " + DOC + " seq 0 is labelled 其他/achievement here but 经济/plan at {path}:2; keep one",
+        ),
+    ],
+)
+def test_label_studio_1_23_exports_with_disagreeing_annotations_are_refused(name, where, data):
+    before = snapshot(*data)
+    with pytest.raises(ImportFailed) as e:
+        merge([LS / name], *data, SCHEMA)
+    path = LS / name
+    sep = ":" if name.endswith(".csv") else ": "
+    assert e.value.errors == [f"{path}{sep}{where.format(path=path)}"]
+    assert snapshot(*data) == before
+
+
+def test_cli_imports_label_studios_default_export_and_refuses_its_conflicts(data):
+    """`govtag import` of the default export crashed (AttributeError: 'int' object has no attribute 'get')."""
+    args = ["--data", str(data[0]), "--splits", str(data[1])]
+    result = CliRunner().invoke(app, ["import", str(LS / "conflict_json_export.json"), *args])
+    assert result.exit_code == 2 and "task #1 (id 1): " in result.output and "nothing was imported" in result.output
+    assert not (data[0] / IMPORTED).exists()
+    result = CliRunner().invoke(app, ["import", str(LS / "json_export.json"), *args, "--annotator", "王敏"])
+    assert result.exit_code == 0 and "4 units imported" in result.output, result.output
+    assert {u["provenance"]["annotator"] for u in imported_units(data[0])} == {"王敏"}
+
+
+def test_a_new_unit_whose_text_belongs_to_another_splits_document_is_refused(data, tasks, tmp_path, seed_units):
+    """A row with an unknown doc_id carrying a dev document's sentence would put that sentence into train."""
+    dev = next(u for u in seed_units if u["doc_id"] == "003_444c352ad45b9e4f" and u["seq"] == 3)
+    row = {**accept_model(read_csv(tasks / CSV_FILE))[0], "doc_id": "xinqiao-2025", "seq": "0", "text": dev["text"]}
+    path = write_csv(tmp_path / "leak.csv", [row])
+    before = snapshot(*data)
+    with pytest.raises(ImportFailed) as e:
+        merge([path], *data, SCHEMA)
+    assert e.value.errors == [
+        f"{path}:2: this text is 003_444c352ad45b9e4f seq 3, a dev document, but xinqiao-2025 goes to train: "
+        "one sentence in two splits; keep doc_id and seq as exported, or leave this row out"
+    ]
+    args = ["import", str(path), "--data", str(data[0]), "--splits", str(data[1])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "a dev document, but xinqiao-2025 goes to train" in result.output
+    assert snapshot(*data) == before
+    # into a new dev document (new-report-1), or once train holds it too, the sentence crosses no split
+    assert merge([write_csv(tmp_path / "dev.csv", [{**row, "doc_id": "new-report-1"}])], *data, SCHEMA).units == 1
+    extra = {**dev, "doc_id": "001_106a58ce61b0fd06", "seq": 999, "source": "written"}
+    write_jsonl(data[0] / "extra.jsonl", [extra])
+    assert merge([path], *data, SCHEMA).new_documents == ["xinqiao-2025"]
+
+
+def test_importing_a_new_document_only_adds_lines_to_the_splits_file(data, tasks, tmp_path):
+    """New documents are appended at the end of their split's block, one line each; no existing line moves,
+    not even one an earlier import appended out of alphabetical order."""
+    shutil.copy(REPO / "labels" / "splits.yaml", data[1])
+    original = data[1].read_text(encoding="utf-8")
+    row = accept_model(read_csv(tasks / CSV_FILE))[0]
+    for doc in ("nr-b", "nr-a"):  # both go to train
+        old = data[1].read_text(encoding="utf-8").splitlines(keepends=True)
+        rows = [{**row, "doc_id": doc, "seq": "0", "text": f"{doc}：新增就业岗位120个。"}]
+        assert merge([write_csv(tmp_path / f"{doc}.csv", rows)], *data, SCHEMA).new_documents == [doc]
+        new = data[1].read_text(encoding="utf-8").splitlines(keepends=True)
+        rest = iter(new)
+        assert all(line in rest for line in old)  # the old lines, byte for byte, in their order
+        assert [line for line in new if line not in old] == [f"- {doc}\n"] and len(new) == len(old) + 1
+    assert data[1].read_text(encoding="utf-8") == original.replace("\ndev:\n", "\n- nr-b\n- nr-a\ndev:\n")
+    assert load_splits(data[1]) == {**load_splits(REPO / "labels" / "splits.yaml"), "nr-a": "train", "nr-b": "train"}
+
+
+def ls_default_export(tasks: list[dict], chosen: dict[int, tuple[str, str]]) -> list[dict]:
+    """Label Studio 1.23's default JSON export (the Export button) of govtag's label_studio.json after a person
+    (user 1) chose `chosen[seq]` for some units: only annotated tasks, predictions as ids, each annotation with
+    the prediction it was made over; keys and order as in tests/fixtures/labelstudio/json_export.json."""
+    out, at = [], "2026-01-05T09:00:00.000000Z"
+    for task_id, task in enumerate(tasks, 1):
+        if task["data"]["seq"] not in chosen:
+            continue
+        prediction = {
+            "id": task_id,
+            "result": task["predictions"][0]["result"],
+            "model_version": task["predictions"][0]["model_version"],
+            "created_ago": "0 minutes",
+            "score": task["predictions"][0]["score"],
+            "cluster": None,
+            "neighbors": None,
+            "mislabeling": 0.0,
+            "created_at": at,
+            "updated_at": at,
+            "model": None,
+            "model_run": None,
+            "task": task_id,
+            "project": 1,
+        }
+        domain, type_ = chosen[task["data"]["seq"]]
+        annotation = {
+            "id": task_id,
+            "completed_by": 1,
+            "result": [choice("domain", domain), choice("type", type_)],
+            "was_cancelled": False,
+            "ground_truth": False,
+            "created_at": at,
+            "updated_at": at,
+            "draft_created_at": None,
+            "lead_time": 9.5,
+            "prediction": prediction,
+            "result_count": 1,
+            "unique_id": f"00000000-0000-4000-8000-{task_id:012d}",
+            "import_id": None,
+            "last_action": None,
+            "bulk_created": False,
+            "task": task_id,
+            "project": 1,
+            "updated_by": 1,
+            "parent_prediction": None,
+            "parent_annotation": None,
+            "last_created_by": None,
+        }
+        out.append(
+            {
+                "id": task_id,
+                "annotations": [annotation],
+                "file_upload": "8e149ab6-label_studio.json",
+                "drafts": [],
+                "predictions": [task_id],
+                "data": task["data"],
+                "meta": {},
+                "created_at": at,
+                "updated_at": at,
+                "allow_skip": True,
+                "inner_id": task_id,
+                "total_annotations": 1,
+                "cancelled_annotations": 0,
+                "total_predictions": 1,
+                "comment_count": 0,
+                "unresolved_comment_count": 0,
+                "last_comment_updated_at": None,
+                "project": 1,
+                "updated_by": 1,
+                "comment_authors": [],
+            }
+        )
+    return out
+
+
+def shape(value):
+    """The keys of a JSON value, all the way down (lists by their first item)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items() if k != "data"}
+    return [shape(value[0])] if isinstance(value, list) and value else type(value).__name__
+
+
+def test_review_label_studio_round_trip_gives_back_the_labels_a_person_chose(
+    tiny_model, data, tmp_path, monkeypatch, seed_units
+):
+    """govtag tag → govtag review → Label Studio (a person picks labels) → default JSON export → govtag import."""
+    monkeypatch.setenv("GOVTAG_MODELS_DIR", str(tmp_path / "models"))  # no registry: named by its directory
+    report = REPO / "examples" / f"{DOC}.txt"
+    run = lambda *args: CliRunner().invoke(app, [str(a) for a in args])
+    result = run(
+        "tag", report, "-o", tmp_path / "tagged", "--model", tiny_model, "--format", "jsonl", "--backend", "torch"
+    )
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "config.yaml"  # review leaves out units corrected in DATA/imported: the test's copy
+    config.write_text(json.dumps({"data": {"dir": str(data[0]), "splits": str(data[1])}}), encoding="utf-8")
+    result = run("review", tmp_path / "tagged", "-o", tmp_path / "tasks", "--n", 12, "-c", config)
+    assert result.exit_code == 0, result.output
+    tasks = json.loads((tmp_path / "tasks" / LS_TASKS).read_text(encoding="utf-8"))
+    assert tasks[0]["predictions"][0]["model_version"].startswith("tiny@")
+    cells = [(d, t) for d in SCHEMA.domain for t in SCHEMA.type if t != "other" or d == SCHEMA.other_domain]
+    chosen = {}
+    for k, task in enumerate(tasks[:10]):  # two tasks left unlabelled; never the model's own choice
+        model = tuple(task["predictions"][0]["result"][i]["value"]["choices"][0] for i in (0, 1))
+        chosen[task["data"]["seq"]] = next(c for c in cells[3 * k :] + cells if c != model)
+    export = ls_default_export(tasks, chosen)
+    fixture = json.loads((LS / "json_export.json").read_text(encoding="utf-8"))
+    assert shape(export[0]) == shape(fixture[0])  # Label Studio 1.23's shape, key for key
+    path = tmp_path / "project-1-at-2026-01-05.json"
+    path.write_text(json.dumps(export, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    result = merge([path], *data, SCHEMA)
+    assert (result.units, result.skipped, result.new_units) == (10, 0, 0)
+    imported = {u["seq"]: (u["domain"], u["type"]) for u in imported_units(data[0])}
+    assert imported == chosen
+    texts = {u["seq"]: u["text"] for u in seed_units if u["doc_id"] == DOC}
+    assert all(texts[t["data"]["seq"]] == t["data"]["text"] for t in tasks)

@@ -43,7 +43,12 @@ def onnx_logits(model_dir, units, fp32: bool, recheck_margin: float = 0.0) -> di
 
 
 def test_export_writes_its_files_atomically(exported):
-    assert sorted(p.name for p in (exported / "onnx").iterdir()) == ["heads.onnx", "model.int8.onnx", "model.onnx"]
+    assert sorted(p.name for p in (exported / "onnx").iterdir()) == [
+        "heads.onnx",
+        "model.int8.onnx",
+        "model.onnx",
+        "source.json",
+    ]
     umask = os.umask(0)
     os.umask(umask)
     assert {p.stat().st_mode & 0o777 for p in (exported / "onnx").iterdir()} == {0o666 & ~umask}  # not private
@@ -139,13 +144,29 @@ def test_onnx_backend_end_to_end(exported, seed_units, torch_logits, tmp_path):
     assert json.loads((tmp_path / ".parts" / "manifest.json").read_text(encoding="utf-8"))["backend"] == "onnx"
 
 
-def test_missing_export_names_the_command(tiny_model, tmp_path):
-    with pytest.raises(OnnxModelMissing, match=re.escape(f"govtag export-onnx --model {tiny_model}")):
-        Tagger.load(tiny_model, backend="onnx")
-    result = CliRunner().invoke(
-        app, ["tag", str(REPO / "examples"), "-m", str(tiny_model), "--backend", "onnx", "-o", str(tmp_path)]
+def test_a_model_without_an_export_is_exported_on_first_use_and_said(tiny_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    shutil.rmtree(model / "onnx")
+    with pytest.raises(OnnxModelMissing, match=re.escape(f"govtag export-onnx --model {model}")):
+        Tagger.load(model, backend="onnx")  # the library's Tagger runs what is there; `govtag tag` exports
+    report = str(REPO / "examples" / "000_4b54a07587a75276.txt")
+    first = CliRunner().invoke(app, ["tag", report, "-m", str(model), "-o", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    assert f"exported {model} to ONNX (on first use" in first.output
+    assert (model / "onnx" / "model.int8.onnx").exists() and not (model / ".govtag.lock").exists()
+    again = CliRunner().invoke(app, ["tag", report, "-m", str(model), "-o", str(tmp_path / "b")])
+    assert again.exit_code == 0 and "exported" not in again.output
+    assert (tmp_path / "a" / "units.jsonl").read_bytes() == (tmp_path / "b" / "units.jsonl").read_bytes()
+    weights = model / "model.safetensors"  # other weights (a model retrained in place): the export is made again
+    weights.write_bytes(weights.read_bytes())
+    os.utime(weights, ns=(1, 1))
+    third = CliRunner().invoke(app, ["tag", report, "-m", str(model), "-o", str(tmp_path / "c")])
+    assert third.exit_code == 0 and "its export was made from other weights" in third.output
+    torch_run = CliRunner().invoke(
+        app, ["tag", report, "-m", str(model), "--backend", "torch", "-o", str(tmp_path / "d")]
     )
-    assert result.exit_code == 2 and "govtag export-onnx" in result.output
+    assert torch_run.exit_code == 0 and "exported" not in torch_run.output
 
 
 def test_onnx_tagger_does_not_load_the_torch_weights(exported):
@@ -157,7 +178,7 @@ def test_fp32_only_export_replaces_a_stale_int8_file_and_is_used(exported, seed_
     shutil.copytree(exported, model_dir)
     result = CliRunner().invoke(app, ["export-onnx", "--model", str(model_dir), "--no-quantize"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (model_dir / "onnx").iterdir()) == ["heads.onnx", "model.onnx"]
+    assert sorted(p.name for p in (model_dir / "onnx").iterdir()) == ["heads.onnx", "model.onnx", "source.json"]
     assert f"removed {model_dir / 'onnx' / 'model.int8.onnx'}: it is from an earlier export" in result.output
     tagger = Tagger.load(model_dir, backend="onnx", batch_size=16)
     assert tagger.backend.weights.name == "model.onnx"

@@ -1,4 +1,6 @@
 import logging
+import random
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -303,3 +305,71 @@ def test_the_files_own_title_html_title_or_a_file_name_that_reads_as_one(tmp_pat
     coded = tmp_path / "000_4b54a07587a75276.txt"
     coded.write_text("全年开展检查12次。", encoding="utf-8")
     assert read(coded).title == ""
+
+
+def test_a_symbolic_link_loop_is_reported_as_a_loop_and_the_other_files_go_on(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("一、工作成效\n全年完成投资10亿元。", encoding="utf-8")
+    (folder / "a.txt").symlink_to(folder / "b.txt")
+    (folder / "b.txt").symlink_to(folder / "a.txt")
+    items = list(expand([folder, folder / "a.txt"], exclude=tmp_path / "out"))
+    loop = "symbolic link loop: the link leads back to itself"
+    assert [(Path(e.path).name, e.reason) for e in items if isinstance(e, ReadError)] == [
+        ("a.txt", loop),
+        ("b.txt", loop),
+        ("a.txt", loop),
+    ]
+    assert [p for p in items if isinstance(p, Path)] == [folder / "ok.txt"]
+
+
+def test_an_unreadable_sub_directory_is_reported_not_skipped_silently(tmp_path, monkeypatch):
+    import os
+
+    folder = tmp_path / "in"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "ok.txt").write_text("全年完成投资10亿元。", encoding="utf-8")
+    (folder / "locked" / "hidden.txt").write_text("全年完成投资10亿元。", encoding="utf-8")
+    scandir = os.scandir
+
+    def denied(path="."):  # as for a folder without read permission (the tests may run as root)
+        if Path(path) == folder / "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    items = list(expand([folder]))
+    assert [(e.path, e.reason) for e in items if isinstance(e, ReadError)] == [
+        (str(folder / "locked"), "cannot list this directory (Permission denied); skipped")
+    ]
+    assert [p for p in items if isinstance(p, Path)] == [folder / "ok.txt"]
+
+
+def test_an_unreadable_file_is_a_read_error_and_the_others_are_read(tmp_path, monkeypatch):
+    secret, ok = tmp_path / "secret.txt", tmp_path / "ok.txt"
+    for path in (secret, ok):
+        path.write_text("全年完成投资10亿元。", encoding="utf-8")
+    opened = Path.open
+
+    def denied(self, *args, **kwargs):
+        if self == secret:
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: denied(self, "rb").read())
+    docs = list(read_all(list(expand([secret, ok]))))
+    assert [(e.path, e.reason) for e in docs if isinstance(e, ReadError)] == [
+        (str(secret), "permission denied: this file cannot be read")
+    ]
+    assert [d.doc_id for d in docs if not isinstance(d, ReadError)] == ["ok"]
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice is not installed")
+@pytest.mark.parametrize("header", [b"", bytes.fromhex("D0CF11E0A1B11AE1")], ids=["bare", "word-header"])
+def test_random_bytes_named_doc_are_refused_not_read_as_garbage(tmp_path, header):
+    path = tmp_path / "random.doc"
+    path.write_bytes(header + random.Random(7).randbytes(20_000))
+    with pytest.raises(ReadError, match=r"random.doc: not a readable .doc file") as caught:
+        read(path)
+    assert "not text" in caught.value.reason or "could not convert" in caught.value.reason

@@ -1,4 +1,5 @@
 import csv
+import hashlib
 import json
 import xml.dom.minidom
 from dataclasses import replace
@@ -13,6 +14,7 @@ from govtag.inference.review import (
     DOCCANO_LABELS,
     LS_CONFIG,
     LS_TASKS,
+    model_version,
     priority,
     read_tagged,
     section_cue,
@@ -112,3 +114,39 @@ def test_exports_show_predictions_apart_from_the_human_labels(tmp_path):
     assert tuple(table[0]) == CSV_COLUMNS and table[0]["model_type"] == "achievement"
     assert table[0]["domain"] == table[0]["type"] == "" and table[0]["type_score"] == "0.3"
     assert "section suggests problem" in table[0]["reason"]
+
+
+def test_model_version_is_the_registered_name_and_the_weights_hash(tmp_path):
+    model = tmp_path / "models" / "2025-06"
+    model.mkdir(parents=True)
+    (model / "model.safetensors").write_bytes(b"weights")
+    digest = hashlib.sha256(b"weights").hexdigest()[:12]
+    assert model_version(model, "default") == f"default@{digest}"
+    assert model_version(model) == f"2025-06@{digest}"  # not registered: the directory's name
+    assert model_version(tmp_path / "gone", "v1") == "v1" and model_version(None) == "unknown"
+
+
+def test_review_predictions_name_the_model_by_its_registry_name_not_its_path(tmp_path, monkeypatch):
+    """A path says nothing after a promote; the registered name and the weights' hash do."""
+    from typer.testing import CliRunner
+
+    from govtag.cli import app
+    from govtag.training.registry import ENV, save_registry
+
+    monkeypatch.setenv(ENV, str(tmp_path / "models"))
+    model = tmp_path / "elsewhere" / "run-17"
+    model.mkdir(parents=True)
+    weights = bytes(range(256)) * 4
+    (model / "model.safetensors").write_bytes(weights)
+    save_registry({"default": "v7", "history": [], "models": {"v7": {"path": str(model)}}})
+    tagged = tmp_path / "tagged"
+    (tagged / ".parts").mkdir(parents=True)
+    (tagged / ".parts" / "manifest.json").write_text(json.dumps({"model": str(model)}), encoding="utf-8")
+    units = [unit("a", i, 0.5) for i in range(3)]
+    (tagged / "units.jsonl").write_text("".join(json.dumps(u, ensure_ascii=False) + "\n" for u in units), "utf-8")
+    for source, out in ((tagged, "tasks"), (tagged / "units.jsonl", "tasks2")):
+        result = CliRunner().invoke(app, ["review", str(source), "-o", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+        tasks = json.loads((tmp_path / out / LS_TASKS).read_text(encoding="utf-8"))
+        expected = f"v7@{hashlib.sha256(weights).hexdigest()[:12]}"
+        assert {p["model_version"] for t in tasks for p in t["predictions"]} == {expected}

@@ -64,7 +64,7 @@ def test_a_separate_context_model_encodes_each_heading_path_once(tiny_separate_m
     from govtag.inference.model_inputs import encode, model_contexts, model_texts
     from govtag.training.data import Collator
 
-    tagger = Tagger.load(tiny_separate_model)
+    tagger = Tagger.load(tiny_separate_model, backend="torch")
     tagger.tfidf = None  # the encoder's logits alone
     cfg, units = tagger.cfg, seed_units[:60]
     rows = []

@@ -9,6 +9,9 @@ from typer.testing import CliRunner
 from govtag.cli import app
 from govtag.inference.tagger import Tagger
 from govtag.training.train import build_model, train
+from tests.conftest import REPO, SEEDS
+
+SPLITS = REPO / "tests" / "fixtures" / "seed_splits.yaml"
 
 
 class KillAfterFirstEpoch(TrainerCallback):
@@ -99,3 +102,27 @@ def test_train_command_interrupted_says_how_to_resume(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["train", "-c", "configs/tiny.yaml", "-o", str(tmp_path / "m")])
     assert result.exit_code == 130
     assert f"finished epochs are kept in {tmp_path / 'm.checkpoints'}; run the same command to resume" in result.stderr
+
+
+def test_freeze_layers_beyond_the_encoders_layers_is_refused_naming_the_key(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        (REPO / "configs" / "tiny.yaml").read_text(encoding="utf-8").replace("freeze_layers: 0", "freeze_layers: 99"),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "-c",
+            str(tmp_path / "c.yaml"),
+            "--data",
+            str(SEEDS),
+            "--splits",
+            str(SPLITS),
+            "-o",
+            str(tmp_path / "m"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "train.freeze_layers: must be at most the number of the encoder's layers (2), got 99" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "m").exists()

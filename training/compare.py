@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..inference.loading import load_tagger
 from ..inference.model_inputs import contextualize
-from ..inference.tagger import Tagger
 from ..labels.corpus import load_labeled, load_splits, read_units, split_units
 from ..labels.schema import TASKS, Schema
 from .metrics import RESAMPLES, SEED, paired_bootstrap
@@ -73,7 +73,7 @@ def gold_units(data: str | Path, splits: str | Path, split: str, schema: Schema)
 def compare_models(
     old_dir: str | Path, new_dir: str | Path, units: list[dict], resamples: int = RESAMPLES, seed: int = SEED
 ) -> dict:
-    taggers = {"old": Tagger.load(old_dir), "new": Tagger.load(new_dir)}
+    taggers = {"old": load_tagger(old_dir)[0], "new": load_tagger(new_dir)[0]}  # on the path `govtag tag` takes
     schema = taggers["new"].schema
     if not units:
         raise ValueError("no gold units to compare on")

@@ -12,6 +12,7 @@ from ..inference.blend import fit_weight
 from ..inference.calibration import fit_temperature
 from ..inference.config import Config
 from ..inference.document_step import fit, from_dict
+from ..inference.loading import load_tagger
 from ..inference.model_inputs import contextualize
 from ..inference.tagger import Tagger
 from ..labels.corpus import DataError, read_units
@@ -36,7 +37,7 @@ def fit_calibration(
     model, tokenizer, cfg: Config, schema: Schema, dev_units: list[dict], tfidf: Baseline | None = None
 ) -> dict:
     """One temperature per head, fitted on dev; with a TF-IDF part, first its blend weights (set on `tfidf`)."""
-    logits = Tagger(model, tokenizer, cfg, schema).logits(dev_units)
+    logits = Tagger(model, tokenizer, cfg, schema, backend="torch").logits(dev_units)
     gold = {t: gold_index(dev_units, schema, t) for t in TASKS}
     if tfidf is not None:
         probs = tfidf.probabilities(dev_units, schema)
@@ -58,7 +59,9 @@ def fit_document_step(
     document_step.json; empty where `model.document_step` is off."""
     if not cfg.model.document_step or not dev_units:
         return {}
-    probs = Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf).document_probabilities(dev_units)
+    probs = Tagger(model, tokenizer, cfg, schema, calibration, backend="torch", tfidf=tfidf).document_probabilities(
+        dev_units
+    )
     return {t: fit(probs[t], gold_index(dev_units, schema, t), dev_units).to_dict() for t in TASKS}
 
 
@@ -125,7 +128,9 @@ def evaluate_units(
     tfidf: Baseline | None = None,
     document_step: dict | None = None,
 ) -> dict:
-    tagger = Tagger(model, tokenizer, cfg, schema, calibration, tfidf=tfidf, document_step=from_dict(document_step))
+    tagger = Tagger(
+        model, tokenizer, cfg, schema, calibration, backend="torch", tfidf=tfidf, document_step=from_dict(document_step)
+    )
     return score(tagger.document_probabilities(units), units, schema)
 
 
@@ -195,6 +200,22 @@ def split_of_model_data(cfg: Config, schema: Schema, split: str) -> list[dict]:
     return labeled_splits(cfg, schema)[split]
 
 
+def default_path_agreement(model_dir: str | Path, units: list[dict]) -> dict:
+    """How often the default path (the ONNX export: int8, near ties re-checked in fp32) gives the torch
+    weights' domain and type, each document tagged apart as `govtag tag` does."""
+    labels = {}
+    for backend in ("torch", "onnx"):
+        tagger = Tagger.load(model_dir, backend=backend)
+        probs = tagger.document_probabilities(units)
+        labels[backend] = np.stack([probs[t].argmax(-1) for t in TASKS], axis=1)
+    same = labels["torch"] == labels["onnx"]
+    return {
+        "units": len(units),
+        "both": round(float(same.all(axis=1).mean()), 4) if len(units) else None,
+        **{t: round(float(same[:, i].mean()), 4) if len(units) else None for i, t in enumerate(TASKS)},
+    }
+
+
 def run_evaluation(
     model_dir: str | Path,
     data_file: str | Path | None = None,
@@ -205,7 +226,7 @@ def run_evaluation(
 ) -> dict:
     """Evaluate a model directory on a labeled JSONL file, or on a split of its own data (`eval_report` shows the
     result). `genres` (doc_id → genre) sets the genre of the documents it names, for the breakdown by genre."""
-    tagger = Tagger.load(model_dir, backend=backend)
+    tagger, notices = load_tagger(model_dir, backend=backend)  # the path `govtag tag` takes, unless told
     if data_file is None:
         units = split_of_model_data(tagger.cfg, tagger.schema, split or "test")
         data_file = f"{tagger.cfg.data.dir} ({split or 'test'} split)"
@@ -220,6 +241,8 @@ def run_evaluation(
         **score(probs, units, tagger.schema),
         **{name: breakdown(probs, units, tagger.schema, group_of) for name, group_of in GROUPINGS.items()},
         "calibration": tagger.temperature,
+        "backend": tagger.backend.name,
+        "notices": notices,
     }
     if tagger.tfidf is not None:
         result["tfidf_weights"] = tagger.tfidf.weights

@@ -57,6 +57,15 @@ def model_card(name: str, cfg: Config, metrics: dict, data_dir: Path, split_size
         if weights
         else ""
     )
+    same = metrics.get("default_path_agreement", {}).get("dev")
+    agreement = (
+        f"\nThe scores are the torch weights'. `govtag tag` runs the ONNX export (int8, near ties re-checked in "
+        f"fp32): on dev it gives the same domain and type for {100 * same['both']:.1f} % of units "
+        f"(domain {100 * same['domain']:.1f} %, type {100 * same['type']:.1f} %; `--backend torch` gives the "
+        "torch weights' own).\n"
+        if same and same.get("both") is not None
+        else ""
+    )
     card = f"""# govtag model `{name}`
 
 Tags each sentence of a Chinese government work report with a governance domain and a statement type.
@@ -75,7 +84,7 @@ Tags each sentence of a Chinese government work report with a governance domain 
 | split | task | accuracy | macro-F1 | 95% CI (documents resampled) | ECE |
 |---|---|---|---|---|---|
 {chr(10).join(rows)}
-
+{agreement}
 ## Intended use and limits
 
 For batch tagging of 工作总结/工作报告/工作计划/述职/督查通报 and web copies of them (范文-site pages,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -13,15 +14,17 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from ..inference.baseline import Baseline
 from ..inference.bundle import DOCUMENT_STEP, save_bundle
-from ..inference.config import Config
+from ..inference.config import Config, ConfigError
 from ..inference.model import GovTagModel, class_weights
+from ..inference.onnx_export import export_onnx
 from ..inference.tagger import set_threads
+from ..labels.atomic import atomic_write
 from ..labels.corpus import label_counts
 from ..labels.schema import TASKS, load_schema
 from .backbone import load_backbone
 from .data import Collator, drop_context, labeled_splits, to_dataset
 from .distributed import threads_per_process
-from .evaluate import evaluate_units, fit_calibration, fit_document_step
+from .evaluate import default_path_agreement, evaluate_units, fit_calibration, fit_document_step
 from .model_card import model_card
 from .registry import data_hash, register_trained
 
@@ -43,6 +46,12 @@ def build_model(cfg: Config, train_units: list[dict], schema):
     encoder, tokenizer = load_backbone(cfg.backbone, seed=cfg.train.seed)
     if cfg.train.freeze_embeddings:
         encoder.get_input_embeddings().weight.requires_grad_(False)
+    layers = len(encoder.encoder.layer)
+    if cfg.train.freeze_layers > layers:
+        raise ConfigError(
+            f"train.freeze_layers: must be at most the number of the encoder's layers ({layers}), "
+            f"got {cfg.train.freeze_layers}"
+        )
     if cfg.train.freeze_layers:
         for module in (encoder.embeddings, *encoder.encoder.layer[: cfg.train.freeze_layers]):
             module.requires_grad_(False)
@@ -176,6 +185,13 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
         extra={"calibration.json": calibration, DOCUMENT_STEP: smoothing or None, "README.md": card},
         tfidf=tfidf,
     )
+    if cfg.train.export_onnx:  # the default tagging path, measured against the torch weights on dev
+        export_onnx(out_dir)
+        metrics["default_path_agreement"] = {"dev": default_path_agreement(out_dir, splits["dev"])}
+        card = model_card(out_dir.name, cfg, metrics, data_dir, {s: len(v) for s, v in splits.items()})
+        for name, text in (("metrics.json", json.dumps(metrics, ensure_ascii=False, indent=2)), ("README.md", card)):
+            with atomic_write(out_dir / name) as f:
+                f.write(text)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     register_trained(out_dir, cfg, metrics)
     return metrics

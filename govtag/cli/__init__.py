@@ -117,7 +117,12 @@ def tag(
     formats: str = typer.Option("jsonl,csv,xlsx", "--format", help="Unit files to write: jsonl,csv,xlsx,parquet."),
     resume: bool = typer.Option(False, "--resume", help="Skip documents an interrupted run already tagged."),
     probs: bool = typer.Option(False, "--probs", help="Add the full probabilities of both heads to units.jsonl."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
+    backend: Optional[str] = typer.Option(
+        None,
+        "--backend",
+        help="onnx (the default: int8 with an fp32 re-check of near ties; a model without an export is exported "
+        "on first use) or torch (the torch weights, slower on CPU).",
+    ),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Units per forward pass."),
     review_threshold: Optional[float] = typer.Option(
         None,
@@ -168,8 +173,9 @@ def tag(
 
     from ..inference.bundle import ModelDirError
     from ..inference.config import BACKENDS
+    from ..inference.loading import load_tagger
     from ..inference.pipeline import tag_paths
-    from ..inference.tagger import Tagger
+    from ..inference.run_lock import OutputInUse
     from ..training.registry import default_model_dir, resolve
 
     check_choice("--engine", engine, ("plain", "ray"))
@@ -189,7 +195,7 @@ def tag(
         )
     err = Console(stderr=True, highlight=False)
     try:  # the ray engine's driver only names the model and writes the outputs: keep it off the GPU
-        tagger = Tagger.load(
+        tagger, notices = load_tagger(
             model or default_model_dir(),
             backend=backend,
             batch_size=batch_size,
@@ -198,8 +204,10 @@ def tag(
             device="cpu" if engine == "ray" else None,
             workers=workers if engine == "plain" else 1,
         )
-    except (ModelDirError, FileNotFoundError) as e:
+    except (ModelDirError, FileNotFoundError, OutputInUse) as e:
         fail(str(e))
+    for notice in notices:
+        err.print(notice, markup=False, soft_wrap=True)
     make_dir_or_fail(output)
     try:
         if engine == "ray":
@@ -235,6 +243,8 @@ def tag(
         f"{summary.review} flagged for review, {summary.dropped} boilerplate lines dropped, "
         f"{summary.failed} failed → {output}/ ({', '.join(summary.outputs)})"
     )
+    for notice in summary.notices:
+        Console(highlight=False).print(notice, markup=False, soft_wrap=True)
     if summary.removed:
         Console(highlight=False).print(
             f"removed {', '.join(summary.removed)} of an earlier run into {output}/: "
@@ -290,10 +300,11 @@ def review(
 ) -> None:
     """Pick the units most worth a human look; export Label Studio tasks, doccano JSONL and a CSV.
     Units a person already corrected (in the data's imported/ folder, same text) are not picked again."""
-    from ..inference.review import TASK_FILES, read_tagged, select, tagging_model, write_tasks
+    from ..inference.review import TASK_FILES, model_version, read_tagged, select, tagging_model, write_tasks
     from ..labels.corpus import DataError
     from ..labels.imports import corrected_texts
     from ..labels.schema import load_schema
+    from ..training.registry import name_of
 
     cfg = load_config_or_fail(config)
     if output.exists() and not output.is_dir():
@@ -309,7 +320,8 @@ def review(
     schema = load_schema()
     fresh = [u for u in units if corrected.get((str(u["doc_id"]), u["seq"])) != u["text"]]
     chosen = select(fresh, schema, cfg.review, n)
-    paths = write_tasks(chosen, output, schema, model=tagging_model(tagged))
+    model = tagging_model(tagged)  # predictions carry NAME@HASH: the registered name, the weights' sha256
+    paths = write_tasks(chosen, output, schema, model=model_version(model, name_of(model) if model else None))
     docs = len({u["doc_id"] for u in chosen})
     skipped = f" ({len(units) - len(fresh)} corrected in an earlier import left out)" if len(fresh) < len(units) else ""
     typer.echo(

@@ -19,11 +19,17 @@ labels_app.add_typer(data_app, name="data")
 @labels_app.command("import")
 def import_labels(
     files: list[Path] = typer.Argument(
-        ..., metavar="FILE...", help="Label Studio .json, doccano .jsonl or review .csv."
+        ...,
+        metavar="FILE...",
+        help="Label Studio export (.json: JSON or JSON-MIN; .csv: CSV), doccano .jsonl or review .csv.",
     ),
     data: Optional[Path] = DATA_OPTION,
     splits: Optional[Path] = SPLITS_OPTION,
-    annotator: Optional[str] = typer.Option(None, "--annotator", help="Annotator for rows that do not name one."),
+    annotator: Optional[str] = typer.Option(
+        None,
+        "--annotator",
+        help="Annotator for rows that do not name one (also in place of Label Studio's numeric user ids).",
+    ),
     config: Optional[Path] = CONFIG_OPTION,
 ) -> None:
     """Validate corrected labels and merge them into DATA/imported/; nothing is written if any row is bad."""

@@ -91,7 +91,9 @@ def evaluate(
     report: Optional[Path] = typer.Option(None, "--report", help="Write a report directory (plots, bad cases)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the TF-IDF baseline."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="torch or onnx (default: from the model)."),
+    backend: Optional[str] = typer.Option(
+        None, "--backend", help="onnx (the default, as `govtag tag`) or torch (the torch weights)."
+    ),
     genres: Optional[Path] = typer.Option(
         None,
         "--genres",
@@ -102,6 +104,7 @@ def evaluate(
     for units with and without a heading path."""
     from ..inference.bundle import ModelDirError
     from ..inference.config import BACKENDS
+    from ..inference.run_lock import OutputInUse
     from ..labels.corpus import SPLITS, DataError
     from ..labels.schema import TASKS, load_schema
     from ..training.eval_report import (
@@ -125,8 +128,10 @@ def evaluate(
     try:
         genre_map = read_genres(genres) if genres else None
         result = run_evaluation(resolve(model), data, baseline=baseline, backend=backend, split=split, genres=genre_map)
-    except (ModelDirError, DataError, FileNotFoundError) as e:  # FileNotFoundError: no ONNX export
+    except (ModelDirError, DataError, FileNotFoundError, OutputInUse) as e:
         fail(str(e))
+    for notice in result["notices"]:
+        typer.echo(notice, err=True)
     if report:
         write_report(report, result, load_schema())
     if as_json:
@@ -135,7 +140,7 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result['data']} ({result['n']} units)")
+    table = Table(title=f"{result['data']} ({result['n']} units, {result['backend']} path)")
     for col in SCORE_COLUMNS:
         table.add_column(col)
     for task in TASKS:
