@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["GovTagger", "ModelDirError", "ReadError", "load", "segment"]
+__all__ = ["GovTagger", "ModelDirError", "ReadError", "SummaryError", "load", "segment", "summarize", "wide"]
 
 
 def __getattr__(name: str):

@@ -21,6 +21,7 @@ from .inference.document import Document, ReadError
 from .inference.loading import load_tagger
 from .inference.read import expand, read_all, read_text
 from .inference.segment import document_units
+from .inference.summarize import SummaryError, summarize, wide
 from .inference.tagger import Tagger
 from .training.registry import default_model_dir, resolve
 
@@ -108,4 +109,14 @@ def _rows(rows: list[dict], as_frame: bool):
     return pd.DataFrame(rows) if as_frame else rows
 
 
-__all__ = ["GovTagger", "ModelDirError", "ReadError", "default_config", "load", "segment"]
+__all__ = [
+    "GovTagger",
+    "ModelDirError",
+    "ReadError",
+    "SummaryError",
+    "default_config",
+    "load",
+    "segment",
+    "summarize",
+    "wide",
+]

@@ -18,7 +18,19 @@ from pathlib import Path
 
 from ..labels.atomic import atomic_write
 from .document import ReadError
-from .outputs import WRITERS, summary_columns, summary_row, write_csv, write_jsonl
+from .meta_file import lookup, merge_meta
+from .metadata import extract
+from .outputs import (
+    COLUMNS,
+    META_COLUMNS,
+    UNIT_COLUMNS,
+    WRITERS,
+    summary_columns,
+    summary_row,
+    write_csv,
+    write_jsonl,
+    write_units,
+)
 from .read import expand, read_all
 from .run_lock import output_lock
 from .segment import document_units
@@ -44,13 +56,32 @@ class RunSummary:
     notices: list[str] = field(default_factory=list)
 
 
+def units_with_metadata(doc, max_unit_chars: int, meta: dict | None = None) -> list[dict]:
+    """The units of a read file, each carrying its document's metadata (year, place, level, genre …, read by
+    inference/metadata.py, a user's --meta row over it). The units' own `title`, which the model reads, stays."""
+    units = document_units(doc, max_unit_chars)
+    for doc_id in dict.fromkeys(u["doc_id"] for u in units):
+        own = [u for u in units if u["doc_id"] == doc_id]
+        found = merge_meta(extract(own, str(doc.path), doc.dropped), lookup(meta or {}, doc_id, str(doc.path)))
+        fields = {k: v for k, v in found.items() if k not in ("title", "doc_id", "file")}
+        for u in own:
+            u.update({k: v for k, v in fields.items() if k not in u})
+    return units
+
+
+def meta_columns(meta: dict | None) -> list[str]:
+    """The metadata columns of this run's tables: the standard ones, then a user's own, in their file's order."""
+    extra = dict.fromkeys(k for row in (meta or {}).values() for k in row)
+    return [*META_COLUMNS, *(k for k in extra if k not in (*UNIT_COLUMNS, "doc_id"))]
+
+
 def content_key(doc_id: str, text: str) -> str:
     return hashlib.sha256(f"{doc_id}\0{text}".encode()).hexdigest()[:24]
 
 
-def run_fingerprint(tagger: Tagger, with_probs: bool) -> dict:
+def run_fingerprint(tagger: Tagger, with_probs: bool, meta: dict | None = None) -> dict:
     """What a part depends on besides its document: model, weights, backend (and its int8 re-check margin),
-    review threshold, --probs."""
+    review threshold, --probs, the user's --meta rows."""
     weights = tagger.backend.weights  # the file this run executes (for ONNX: int8, or fp32 after --no-quantize)
     stat = weights.stat() if weights and weights.exists() else None
     recheck = tagger.cfg.tag.onnx_recheck_margin if tagger.backend.quantized else None
@@ -61,14 +92,19 @@ def run_fingerprint(tagger: Tagger, with_probs: bool) -> dict:
         "recheck_margin": recheck,
         "review_threshold": tagger.cfg.tag.review_threshold,
         "probs": with_probs,
+        "meta": hashlib.sha256(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+        if meta
+        else None,
     }
 
 
-def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool = False) -> Path:
+def prepare_parts(
+    out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool = False, meta: dict | None = None
+) -> Path:
     """The parts directory; a resumed run must use the settings the parts were made with."""
     parts = out_dir / PARTS
     manifest = parts / "manifest.json"
-    fingerprint = run_fingerprint(tagger, with_probs)
+    fingerprint = run_fingerprint(tagger, with_probs, meta)
     if resume and manifest.exists():
         before = json.loads(manifest.read_text(encoding="utf-8"))
         changed = [k for k in fingerprint if before.get(k) != fingerprint[k]]
@@ -80,6 +116,7 @@ def prepare_parts(out_dir: Path, tagger: Tagger, resume: bool, with_probs: bool 
                 "recheck_margin": f"int8 re-check margin {before.get('recheck_margin')}",
                 "review_threshold": f"review threshold {before.get('review_threshold')}",
                 "probs": "--probs" if before.get("probs") else "no --probs",
+                "meta": "another --meta file" if before.get("meta") else "no --meta file",
             }
             raise ValueError(
                 f"{out_dir}: the earlier run there used {', '.join(what[k] for k in changed)}; "
@@ -108,6 +145,7 @@ def tag_documents(
     resume: bool,
     with_probs: bool,
     progress=None,
+    meta: dict | None = None,
 ) -> list[Path]:
     """Tag each readable file into its part (`tagger.workers` documents at a time); return the parts in
     input order."""
@@ -136,7 +174,7 @@ def tag_documents(
                 if progress:
                     progress.advance(task)
                 continue
-            yield part, document_units(doc, seg.max_unit_chars)
+            yield part, units_with_metadata(doc, seg.max_unit_chars, meta)
 
     def tag(document: tuple[Path, list[dict]]) -> None:
         part, units = document
@@ -149,11 +187,19 @@ def tag_documents(
     return done
 
 
-def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[str, ...], summary: RunSummary) -> None:
+def write_all(
+    out_dir: Path,
+    done: list[Path],
+    tagger: Tagger,
+    formats: tuple[str, ...],
+    summary: RunSummary,
+    meta: dict | None = None,
+) -> None:
     from .report import ReportBuilder
 
+    described = meta_columns(meta)
     for fmt in formats:
-        WRITERS[fmt](out_dir / f"units.{fmt}", read_parts(done))
+        write_units(fmt, out_dir / f"units.{fmt}", read_parts(done), [*COLUMNS, *described, "file"])
         summary.outputs.append(f"units.{fmt}")
     for fmt in sorted(set(WRITERS) - set(formats)):  # an earlier run's units in another format would not match
         stale = out_dir / f"units.{fmt}"
@@ -166,13 +212,13 @@ def write_all(out_dir: Path, done: list[Path], tagger: Tagger, formats: tuple[st
         units = list(read_parts([part]))
         for doc_id in dict.fromkeys(u["doc_id"] for u in units):
             doc_units = [u for u in units if u["doc_id"] == doc_id]
-            rows.append(summary_row(doc_id, doc_units, tagger.schema))
+            rows.append(summary_row(doc_id, doc_units, tagger.schema, described))
             report.add(doc_id, doc_units)
             summary.documents += 1
             summary.units += len(doc_units)
             summary.review += sum(bool(u.get("review")) for u in doc_units)
     summary_csv, report_html, errors_jsonl = (out_dir / name for name in OUTPUT_FILES)
-    write_csv(summary_csv, rows, summary_columns(tagger.schema))
+    write_csv(summary_csv, rows, summary_columns(tagger.schema, described))
     report.write(report_html)
     write_jsonl(errors_jsonl, summary.errors)
     summary.outputs += list(OUTPUT_FILES)
@@ -204,7 +250,9 @@ def tag_paths(
     resume: bool = False,
     with_probs: bool = False,
     progress=None,
+    meta: dict | None = None,
 ) -> RunSummary:
+    """Tag the files into OUT_DIR; `meta`: a user's metadata rows (`meta_file.read_meta_file`)."""
     unknown = set(formats) - set(WRITERS)
     if unknown:
         raise ValueError(f"unknown output format(s) {sorted(unknown)}; choose from {sorted(WRITERS)}")
@@ -212,8 +260,8 @@ def tag_paths(
     out_dir = Path(out_dir)
     summary = RunSummary()
     with owned_output(out_dir, summary):
-        parts = prepare_parts(out_dir, tagger, resume, with_probs)
-        done = tag_documents(inputs, tagger, parts, summary, resume, with_probs, progress)
-        write_all(out_dir, done, tagger, formats, summary)
+        parts = prepare_parts(out_dir, tagger, resume, with_probs, meta)
+        done = tag_documents(inputs, tagger, parts, summary, resume, with_probs, progress, meta)
+        write_all(out_dir, done, tagger, formats, summary, meta)
     summary.seconds = round(time.perf_counter() - start, 2)
     return summary

@@ -26,9 +26,8 @@ import numpy as np
 
 from .document import ReadError
 from .outputs import WRITERS, write_jsonl, write_parquet
-from .pipeline import RunSummary, content_key, owned_output, prepare_parts, read_parts, write_all
+from .pipeline import RunSummary, content_key, owned_output, prepare_parts, read_parts, units_with_metadata, write_all
 from .read import doc_ids, expand, read
-from .segment import document_units
 from .tagger import Tagger
 
 PARQUET_DIR = "units_parquet"
@@ -47,7 +46,9 @@ def file_rows(inputs: Iterable[str | Path], exclude: Path | None = None) -> list
     ]
 
 
-def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int, resume: bool) -> dict:
+def read_and_segment(
+    row: dict, parts: str, max_bytes: int, max_unit_chars: int, resume: bool, meta: dict | None = None
+) -> dict:
     """A Ray task per file: its units as JSON (none if its part is already done), or why it cannot be read."""
     out = {**row, "key": "", "units": "", "dropped": 0, "resumed": False}
     if row["error"]:
@@ -59,7 +60,7 @@ def read_and_segment(row: dict, parts: str, max_bytes: int, max_unit_chars: int,
     out.update(key=content_key(doc.doc_id, doc.text), dropped=len(doc.dropped))
     if resume and (Path(parts) / f"{out['key']}.jsonl").exists():
         return {**out, "resumed": True}
-    units = document_units(doc, max_unit_chars)
+    units = units_with_metadata(doc, max_unit_chars, meta)
     for u in units:
         u["file"] = row["path"]  # as the plain engine reports it (the worker reads the absolute path)
     return {**out, "units": json.dumps(units, ensure_ascii=False)}
@@ -149,6 +150,7 @@ def run_pool(
     resume: bool,
     with_probs: bool,
     batch_size: int | None,
+    meta: dict | None = None,
 ) -> list[dict]:
     """The Ray Data pipeline on the connected cluster: the replicas' rows, without the units."""
     import ray.data
@@ -178,6 +180,7 @@ def run_pool(
                     max_bytes=int(seg.max_file_mb * 1e6),
                     max_unit_chars=seg.max_unit_chars,
                     resume=resume,
+                    meta=meta,
                 ),
             )
             .map_batches(
@@ -203,6 +206,7 @@ def tag_paths_ray(
     with_probs: bool = False,
     pool: ReplicaPool | None = None,
     batch_size: int | None = None,
+    meta: dict | None = None,
 ) -> RunSummary:
     """`tag_paths` on Ray. `tagger` (best loaded on the driver's CPU) names the model and writes the final
     outputs; the replicas tag with `batch_size` (None: their device's default, tag.batch_size or
@@ -218,7 +222,7 @@ def tag_paths_ray(
     out_dir = Path(out_dir).resolve()
     summary = RunSummary()
     with owned_output(out_dir, summary):
-        parts = prepare_parts(out_dir, tagger, resume, with_probs)
+        parts = prepare_parts(out_dir, tagger, resume, with_probs, meta)
         shutil.rmtree(out_dir / PARQUET_DIR, ignore_errors=True)
         rows = file_rows(inputs, exclude=out_dir)
         summary.files = len(rows)
@@ -229,12 +233,20 @@ def tag_paths_ray(
                 ray.init(logging_level="WARNING")
             try:
                 tagged = run_pool(
-                    rows, tagger, parts, out_dir / PARQUET_DIR, pool or ReplicaPool(), resume, with_probs, batch_size
+                    rows,
+                    tagger,
+                    parts,
+                    out_dir / PARQUET_DIR,
+                    pool or ReplicaPool(),
+                    resume,
+                    with_probs,
+                    batch_size,
+                    meta,
                 )
             finally:
                 if started:
                     ray.shutdown()
-        write_all(out_dir, collect(tagged, parts, summary), tagger, formats, summary)
+        write_all(out_dir, collect(tagged, parts, summary), tagger, formats, summary, meta)
     summary.outputs.append(f"{PARQUET_DIR}/")
     summary.seconds = round(time.perf_counter() - start, 2)
     return summary

@@ -85,3 +85,15 @@ def test_load_default_uses_the_registry_default(tiny_model, tmp_path, monkeypatc
     name = register_bundle(tiny_model)
     set_default(name)
     assert govtag.load().model_dir.resolve() == tiny_model.resolve()
+
+
+def test_the_api_offers_the_group_summaries_as_dataframes(tiny_model, tmp_path):
+    report = tmp_path / "in" / "2023年某镇工作总结.txt"
+    report.parent.mkdir()
+    report.write_text(TEXT, encoding="utf-8")
+    result = CliRunner().invoke(app, ["tag", str(report.parent), "-m", str(tiny_model), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    long = govtag.summarize(tmp_path / "out", by="year", resamples=50)
+    assert isinstance(long, pd.DataFrame) and set(long["year"]) == {2023}
+    assert {"share", "ci_low", "ci_high", "measure"} <= set(long.columns)
+    assert len(govtag.wide(long)) == 1

@@ -203,3 +203,52 @@ def test_a_documents_tags_do_not_depend_on_the_other_files_in_the_run(tiny_separ
     alone = read(tmp_path / "alone")
     together = [u for u in read(tmp_path / "together") if u["doc_id"] == one.stem]
     assert alone == together and len(alone) > 50
+
+
+def test_every_output_carries_the_documents_metadata_and_a_users_meta_file_overrides_it(tiny_model, tmp_path):
+    reports = tmp_path / "in"
+    reports.mkdir()
+    (reports / "a.txt").write_text(
+        "浙江省杭州市西湖区转塘街道2023年工作总结\n一、主要成效\n全年新建学校2所。\n", encoding="utf-8"
+    )
+    shutil.copy(EXAMPLES / "003_444c352ad45b9e4f.txt", reports / "b.txt")
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,year,funding,level\nb.txt,2019,A,county\n", encoding="utf-8")
+    args = ["tag", str(reports), "-m", str(tiny_model), "-o", str(tmp_path / "out"), "--format", "jsonl,csv,parquet"]
+    result = CliRunner().invoke(app, [*args, "--meta", str(meta)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    units = [json.loads(line) for line in (out / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    a = next(u for u in units if u["doc_id"] == "a")
+    assert (a["year"], a["province"], a["city"], a["county"], a["township"], a["level"], a["genre"]) == (
+        2023,
+        "浙江省",
+        "杭州市",
+        "西湖区",
+        "转塘街道",
+        "township",
+        "工作总结",
+    )
+    b = [u for u in units if u["doc_id"] == "b"]
+    assert {(u["year"], u["funding"], u["level"]) for u in b} == {(2019, "A", "county")}  # the user's values win
+    summary = (out / "summary.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = summary[0].split(",")
+    assert header[:4] == ["doc_id", "title", "year", "period"] and "funding" in header
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out / "units.parquet")
+    assert {"year", "province", "genre", "funding"} <= set(table.column_names)
+    assert set(table.column("year").to_pylist()) == {2023, 2019}
+    again = CliRunner().invoke(app, [*args, "--resume"])  # resuming without the meta file the parts were made with
+    assert again.exit_code == 2 and "the earlier run there used another --meta file" in again.output
+
+
+def test_a_bad_meta_file_is_one_error_naming_the_file_and_row(tiny_model, tmp_path):
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,year\na.txt,二〇二四\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["tag", str(EXAMPLES), "-m", str(tiny_model), "-o", str(tmp_path / "o"), "--meta", str(meta)]
+    )
+    assert result.exit_code == 2
+    assert f"{meta}, row 2: year '二〇二四' is not a year" in result.output
+    assert not (tmp_path / "o").exists()

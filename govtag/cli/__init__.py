@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from .analysis import analysis_app
 from .common import CONFIG_OPTION, check_choice, fail, load_config_or_fail, make_dir_or_fail
 from .labels import labels_app
 from .training import training_app
@@ -141,6 +142,12 @@ def tag(
         "are closer than this; 0 = int8 alone (default: the model's "
         "tag.onnx_recheck_margin).",
     ),
+    meta: Optional[Path] = typer.Option(
+        None,
+        "--meta",
+        help="CSV (or .tsv) of your own document metadata: a file or doc_id column, any others (year, province, "
+        "city, county, level, genre, …); it overrides and extends what is read from the documents.",
+    ),
     engine: str = typer.Option(
         "plain",
         "--engine",
@@ -174,11 +181,16 @@ def tag(
     from ..inference.bundle import ModelDirError
     from ..inference.config import BACKENDS
     from ..inference.loading import load_tagger
+    from ..inference.meta_file import MetaFileError, read_meta_file
     from ..inference.pipeline import tag_paths
     from ..inference.run_lock import OutputInUse
     from ..training.registry import default_model_dir, resolve
 
     check_choice("--engine", engine, ("plain", "ray"))
+    try:
+        meta_rows = read_meta_file(meta) if meta else None
+    except MetaFileError as e:
+        fail(str(e))
     check_choice("--backend", backend, BACKENDS)
     fmts = tuple(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
     if not fmts:
@@ -222,12 +234,15 @@ def tag(
                 with_probs=probs,
                 pool=ReplicaPool(workers=workers, gpus_per_worker=gpus_per_worker),
                 batch_size=batch_size,
+                meta=meta_rows,
             )
             for e in summary.errors:  # the plain engine prints these as it goes
                 err.print(f"error: {e['path']}: {e['error']}", style="red", markup=False, soft_wrap=True)
         else:
             with Progress(console=err) as progress:
-                summary = tag_paths(inputs, tagger, output, fmts, resume=resume, with_probs=probs, progress=progress)
+                summary = tag_paths(
+                    inputs, tagger, output, fmts, resume=resume, with_probs=probs, progress=progress, meta=meta_rows
+                )
     except ValueError as e:
         fail(str(e))
     except KeyboardInterrupt:
@@ -332,6 +347,7 @@ def review(
 # added without a name: their commands join the top level, listed after the ones above
 app.add_typer(training_app)
 app.add_typer(labels_app)
+app.add_typer(analysis_app)
 
 
 if __name__ == "__main__":
