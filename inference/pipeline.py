@@ -18,6 +18,8 @@ from pathlib import Path
 
 from ..labels.atomic import atomic_write
 from .document import ReadError
+from .interactive_report import DOCS as REPORT_PAGES
+from .interactive_report import write_report
 from .meta_file import lookup, merge_meta
 from .metadata import extract
 from .outputs import (
@@ -195,8 +197,6 @@ def write_all(
     summary: RunSummary,
     meta: dict | None = None,
 ) -> None:
-    from .report import ReportBuilder
-
     described = meta_columns(meta)
     for fmt in formats:
         write_units(fmt, out_dir / f"units.{fmt}", read_parts(done), [*COLUMNS, *described, "file"])
@@ -206,22 +206,25 @@ def write_all(
         if stale.exists():
             stale.unlink()
             summary.removed.append(stale.name)
-    report = ReportBuilder(tagger.schema, tagger.cfg.tag.review_threshold)
     rows = []
-    for part in done:
-        units = list(read_parts([part]))
-        for doc_id in dict.fromkeys(u["doc_id"] for u in units):
-            doc_units = [u for u in units if u["doc_id"] == doc_id]
-            rows.append(summary_row(doc_id, doc_units, tagger.schema, described))
-            report.add(doc_id, doc_units)
-            summary.documents += 1
-            summary.units += len(doc_units)
-            summary.review += sum(bool(u.get("review")) for u in doc_units)
+
+    def documents() -> Iterator[tuple[str, list[dict]]]:
+        """Each document's units, one part in memory at a time; its summary row on the way."""
+        for part in done:
+            units = list(read_parts([part]))
+            for doc_id in dict.fromkeys(u["doc_id"] for u in units):
+                doc_units = [u for u in units if u["doc_id"] == doc_id]
+                rows.append(summary_row(doc_id, doc_units, tagger.schema, described))
+                summary.documents += 1
+                summary.units += len(doc_units)
+                summary.review += sum(bool(u.get("review")) for u in doc_units)
+                yield doc_id, doc_units
+
     summary_csv, report_html, errors_jsonl = (out_dir / name for name in OUTPUT_FILES)
+    write_report(out_dir, documents(), tagger.schema)
     write_csv(summary_csv, rows, summary_columns(tagger.schema, described))
-    report.write(report_html)
     write_jsonl(errors_jsonl, summary.errors)
-    summary.outputs += list(OUTPUT_FILES)
+    summary.outputs += [*OUTPUT_FILES, f"{REPORT_PAGES}/"]
 
 
 @contextmanager
