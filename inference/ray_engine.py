@@ -25,8 +25,17 @@ from pathlib import Path
 import numpy as np
 
 from .document import ReadError
-from .outputs import WRITERS, write_jsonl, write_parquet
-from .pipeline import RunSummary, content_key, owned_output, prepare_parts, read_parts, units_with_metadata, write_all
+from .outputs import COLUMNS, UNIT_COLUMNS, WRITERS, write_jsonl, write_parquet
+from .pipeline import (
+    RunSummary,
+    content_key,
+    meta_columns,
+    owned_output,
+    prepare_parts,
+    read_parts,
+    units_with_metadata,
+    write_all,
+)
 from .read import doc_ids, expand, read
 from .tagger import Tagger
 
@@ -82,7 +91,9 @@ class TagReplica:
         batch_size: int | None,
         review_threshold: float,
         recheck_margin: float,
+        columns: list[str] | None = None,
     ):
+        self.columns = columns or list(UNIT_COLUMNS)  # the run's unit columns, a user's --meta ones included
         self.tagger = Tagger.load(
             model_dir,
             threads=threads,
@@ -103,7 +114,9 @@ class TagReplica:
             if not resumed:
                 write_jsonl(done[-1], self.tagger.predict(json.loads(units), self.with_probs))
         if done:
-            write_parquet(self.parquet_dir / f"part-{int(batch['index'][0]):06d}.parquet", read_parts(done))
+            write_parquet(
+                self.parquet_dir / f"part-{int(batch['index'][0]):06d}.parquet", read_parts(done), self.columns
+            )
         return {k: v for k, v in batch.items() if k != "units"}
 
 
@@ -167,6 +180,7 @@ def run_pool(
         batch_size=batch_size,
         review_threshold=tagger.cfg.tag.review_threshold,
         recheck_margin=tagger.cfg.tag.onnx_recheck_margin,
+        columns=[*COLUMNS, *meta_columns(meta), "file"],
     )
     options = ray.data.DataContext.get_current().execution_options
     keep_order, options.preserve_order = options.preserve_order, True  # partitions follow the input order

@@ -7,7 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from govtag.cli import app
-from govtag.inference.pipeline import RunSummary, prepare_parts, tag_paths, write_all
+from govtag.inference.outputs import COLUMNS
+from govtag.inference.pipeline import RunSummary, meta_columns, prepare_parts, tag_paths, write_all
 from govtag.inference.ray_engine import PARQUET_DIR, ReplicaPool, TagReplica, collect, file_rows, read_and_segment
 from govtag.inference.tagger import Tagger
 from tests.conftest import REPO
@@ -57,7 +58,7 @@ def test_replicas_write_what_the_plain_pipeline_writes_without_ray(tiny_model, i
             str(tmp_path / PARQUET_DIR),
             False,
             1,
-            "torch",
+            "onnx",  # the default path, as `plain` ran
             None,
             tagger.cfg.tag.review_threshold,
             tagger.cfg.tag.onnx_recheck_margin,
@@ -118,3 +119,23 @@ def test_govtag_tag_on_a_local_ray_cluster_matches_plain_tag(ray_cluster, tiny_m
     summary = tag_paths(inputs, Tagger.load(tiny_model), out, formats=FORMATS, resume=True)
     assert summary.resumed == 5  # the parts are the plain engine's: either engine resumes the other's run
     assert_same_outputs(plain, out)
+
+
+def test_replica_partitions_carry_a_users_meta_columns(tiny_model, inputs, tmp_path):
+    tagger = Tagger.load(tiny_model)
+    parts = prepare_parts(tmp_path, tagger, resume=False)
+    seg = tagger.cfg.segment
+    meta = {"000_4b54a07587a75276": {"doc_id": "000_4b54a07587a75276", "funding": "A", "year": 2019}}
+    rows = [
+        read_and_segment(r, str(parts), int(seg.max_file_mb * 1e6), seg.max_unit_chars, False, meta)
+        for r in file_rows(inputs)[:2]
+    ]
+    columns = [*COLUMNS, *meta_columns(meta), "file"]
+    replica = TagReplica(
+        str(tiny_model), str(parts), str(tmp_path / PARQUET_DIR), False, 1, "onnx", None, 0.6, 0.15, columns
+    )
+    replica({k: np.array([r[k] for r in rows]) for k in rows[0]})
+    table = pq.read_table(next((tmp_path / PARQUET_DIR).glob("part-*.parquet")))
+    assert "funding" in table.column_names and "year" in table.column_names
+    first = table.slice(0, 1).to_pylist()[0]
+    assert (first["funding"], first["year"]) == ("A", 2019)
