@@ -40,7 +40,7 @@ def units_of(entry: dict) -> tuple[list[dict], str | None, list[str]]:
 
 
 def expected(entry: dict) -> dict:
-    from govtag.inference.metadata import PLACE_KEYS
+    from govtag.inference.places import PLACE_KEYS
 
     want = {k: entry.get(k) for k in ("year", *PLACE_KEYS, "level", "genre")}
     want["period"] = entry.get("period") or (str(entry["year"]) if entry.get("year") else None)
@@ -49,7 +49,7 @@ def expected(entry: dict) -> dict:
 
 def stated(entry: dict) -> set[str]:
     """The fields the entry's title or first lines state: all labeled ones, or a seed's `stated` list."""
-    from govtag.inference.metadata import PLACE_KEYS
+    from govtag.inference.places import PLACE_KEYS
 
     if "stated" in entry:
         fields = set(entry["stated"])
@@ -62,7 +62,8 @@ def stated(entry: dict) -> set[str]:
 
 
 def score(entries: list[dict]) -> tuple[dict, list[str]]:
-    from govtag.inference.metadata import PLACE_KEYS, extract
+    from govtag.inference.metadata import extract
+    from govtag.inference.places import PLACE_KEYS
 
     counts = {f: [0, 0] for f in ("year", "place", "level", "genre", *PLACE_KEYS)}
     spurious = {"year": [0, 0], "place": [0, 0]}

@@ -18,9 +18,8 @@ from typing import get_args, get_origin, get_type_hints
 
 import yaml
 
-# The folder that holds configs/, labels/ and inference/: the repository in a checkout, the installed package
-# (site-packages/govtag) in a wheel.
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+from ..labels.corpus import PACKAGE_ROOT
+
 CONFIG_DIR = PACKAGE_ROOT / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
 

@@ -5,13 +5,13 @@ document are kept (metadata from a table: `doc_meta`)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..labels.corpus import DataError, iter_jsonl
 from ..labels.schema import Schema
 
 UNITS_FILES = ("units.parquet", "units.jsonl")
@@ -157,24 +157,17 @@ def _read_jsonl(path: Path, counter: _Counter) -> set[str]:
     keys: set[str] = set()
     keep = counter.keep
     try:
-        with path.open(encoding="utf-8-sig") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                where = lambda lineno=lineno: f"{path}:{lineno}"  # noqa: E731
-                try:
-                    r = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise SummaryError(f"{where()}: not valid JSON ({e.msg})") from None
-                if not isinstance(r, dict):
-                    raise SummaryError(f"{where()}: expected a JSON object")
-                if not keys:
-                    _check_columns(list(r), where())
-                keys.update(r)
-                extra = tuple(r.get(c) for c in keep)
-                text = r.get("text")
-                chars = len(text) if isinstance(text, str) else 0
-                counter.add(r.get("doc_id"), chars, r.get("domain"), r.get("type"), extra, where)
+        for lineno, r in iter_jsonl(path):
+            where = lambda lineno=lineno: f"{path}:{lineno}"  # noqa: E731
+            if not keys:
+                _check_columns(list(r), where())
+            keys.update(r)
+            extra = tuple(r.get(c) for c in keep)
+            text = r.get("text")
+            chars = len(text) if isinstance(text, str) else 0
+            counter.add(r.get("doc_id"), chars, r.get("domain"), r.get("type"), extra, where)
+    except DataError as e:  # a malformed line, named by file and line
+        raise SummaryError(str(e)) from None
     except UnicodeDecodeError as e:
         raise SummaryError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except OSError as e:

@@ -8,7 +8,7 @@ import io
 import re
 from pathlib import Path
 
-from .metadata import LEVELS, PLACE_KEYS
+from .places import LEVELS, PLACE_KEYS
 
 
 class MetaFileError(ValueError):

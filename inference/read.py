@@ -130,8 +130,9 @@ def expand(inputs: Iterable[str | Path], exclude: Path | None = None) -> Iterato
             yield ReadError(item, "no such file or directory")
             continue
         for f in found:
-            if _resolved(f) not in seen:
-                seen.add(_resolved(f))
+            real = _resolved(f)
+            if real not in seen:
+                seen.add(real)
                 yield f
 
 

@@ -20,6 +20,8 @@ REQUIRED_FIELDS = ("doc_id", "seq", "text", "domain", "type")
 
 
 LABELS_DIR = Path(__file__).resolve().parent  # the corpus that ships with govtag: data/ and splits.yaml
+# The folder that holds configs/, labels/ and inference/: the repository in a checkout, the installed package
+# (site-packages/govtag) in a wheel.
 PACKAGE_ROOT = LABELS_DIR.parent
 
 
@@ -54,7 +56,7 @@ def copy_corpus(dest: str | Path) -> tuple[Path, Path]:
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """Yield (line number, record); a malformed line raises DataError naming file and line."""
     path = Path(path)
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:  # a byte-order mark (Notepad, Excel) is not part of line 1
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from govtag.inference.metadata import KEYS, PROVINCES, extract, genre_of, place_chain
+from govtag.inference.metadata import KEYS, extract, genre_of
+from govtag.inference.places import PROVINCES, place_chain
 from govtag.inference.read import read, read_text
 from govtag.inference.segment import document_units
 
