@@ -66,6 +66,7 @@ _BYLINE = re.compile(r"(作者|编辑|责任编辑|责编|来源|发布者|投�
 _SHARE_WORDS = re.compile(
     r"分享|收藏|点赞|评论|举报|打印|关闭|复制链接|微信|微博|QQ空间|QQ|朋友圈|扫一扫|[\d\s|/,、:()【】\[\]<>·-]"
 )
+_SHARE_TO = re.compile(r"分享到\s*:?$")  # "加入阅览室 分享到:", the share buttons' caption
 _WORD_COUNT = re.compile(r"\(\d{3,5}字\)$")  # a title as 范文 sites list it: "…工作总结(3700字)"
 _COLLECTION = re.compile(r"范文|精选\s*\d+\s*篇|通用\s*\d+\s*篇|\d+\s*篇(精选|汇总|合集)|(汇总|合集|大全)(\(\d+篇\))?$")
 _PIECE_MARKER = re.compile(r"[(【\[]?(篇|范文|第)\s*[一二三四五六七八九十\d]+\s*篇?[)】\]]?:?")
@@ -116,6 +117,8 @@ def _wrapper_line(line: str) -> bool:
         or len(line) <= 40
         and any(w in line for w in ("分享", "收藏", "点赞"))
         and not _SHARE_WORDS.sub("", line)
+        or len(line) <= 30
+        and _SHARE_TO.search(line)
         or short
         and _WORD_COUNT.search(line)
         or short
@@ -136,6 +139,12 @@ def is_boilerplate(line: str) -> bool:
     return _web_page_line(line) or _wrapper_line(line)
 
 
+def piece_marker(line: str) -> bool:
+    """A 范文 page's marker of the next piece ("篇二", "【范文三】", "第2篇"): where one report ends and another
+    starts."""
+    return bool(_PIECE_MARKER.fullmatch(to_simplified(line)))
+
+
 def _related_title(line: str) -> bool:
     """A line of a list of other documents' titles, as 范文 sites print them under 相关推荐."""
     return len(line) <= 60 and not ends_sentence(line) and bool(_DOCUMENT_WORD.search(to_simplified(line)))
@@ -144,7 +153,8 @@ def _related_title(line: str) -> bool:
 def clean(lines: Iterable[str]) -> tuple[str, list[str]]:
     """Fold width, strip lines, drop page furniture: lines that are furniture by themselves, the value line
     under a metadata label of a web table copied as text, the titles listed under a 相关推荐 line, and the
-    page's first line repeated in its second half (a footer). Returns (text, dropped lines)."""
+    page's first line repeated in its second half (a footer). A piece marker between two reports ("篇二") stays,
+    for `segment` to cut there (it never becomes a unit). Returns (text, dropped lines)."""
     lines = [line for chunk in lines for line in map(clean_line, chunk.splitlines()) if line]
     kept, dropped = [], []
     value_follows = related = False
@@ -154,6 +164,8 @@ def clean(lines: Iterable[str]) -> tuple[str, list[str]]:
         listed = related and _related_title(line)
         footer = line == first and n >= len(lines) / 2 and not ends_sentence(line)
         drop = value or listed or footer or is_boilerplate(line)
+        if drop and kept and piece_marker(line):
+            drop = False  # the cut between two reports of one page (`segment`)
         (dropped if drop else kept).append(line)
         if not drop and first is None:
             first = line

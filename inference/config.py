@@ -59,7 +59,7 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int
+    epochs: float  # passes over the training data; a fraction ends within the last one
     batch_size: int  # per process: under DDP the effective batch is batch_size × processes
     learning_rate: float
     head_learning_rate: float

@@ -15,7 +15,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from .boilerplate import piece_marker
 from .config import default_config
+from .normalize import to_simplified
 
 SECTION_SEP = " > "
 LEAD_LEVEL = 6  # 一是/二是… sit below every numbered heading level
@@ -36,6 +38,8 @@ _LEAD = re.compile(r"[一二三四五六七八九十]{1,3}是")
 # transition ("现将有关情况报告如下:")
 _LEAD_LINE = re.compile(r"[^,，。;；!?！？]{2,20}[:：]|[^,，。;；:：]{2,14}方面[。.]?")
 _NOT_LEAD = re.compile(r"如下|以下|各位|同志|代表|委员|常委会|[党市县区镇乡街]委[:：]$|领导|记者|[问答][:：]$|主持人")
+# the addressee of a report ("区民政局:", "县林长办:") above its first sentence: a salutation, not a lead line
+_ADDRESSEE = re.compile(r"(局|厅|处|办|办公室|政府|委员会|督查组|巡察组|工作组|中心)[:：]$")
 _TITLE_END = "。！？!?:：;；,，"
 # a title-like line naming a kind of document or event is taken before a line that only looks like a title
 _DOCUMENT_WORD = re.compile(
@@ -171,6 +175,22 @@ def _reports(paras: list[str], sentences: list[list[str]]) -> list[int]:
     return starts
 
 
+def _cut_at_piece_markers(paras: list[str], starts: list[int]) -> list[list[int]]:
+    """The paragraph indices of each report: the reports `_reports` found, cut again where a 范文 page marks its
+    next piece ("篇二", left in the text by `boilerplate.clean`); the markers themselves are dropped."""
+    reports = []
+    for a, b in zip(starts, starts[1:] + [len(paras)]):
+        part: list[int] = []
+        for k in range(a, b):
+            if piece_marker(paras[k]):
+                reports.append(part)
+                part = []
+            else:
+                part.append(k)
+        reports.append(part)
+    return [r for r in reports if r]
+
+
 def _units(paras: list[str], sentences: list[list[str]], limit: int, headings: set[str]) -> Iterator[Unit]:
     for k, para in enumerate(paras):
         sents = sentences[k]
@@ -205,10 +225,11 @@ def assign_sections(units: Iterable[tuple[str, bool]]) -> list[str]:
     """
     stack: list[tuple[int, str]] = []
     sections = []
+    opening = True  # no sentence yet: a line ending in a colon here may be the addressee
     for text, heading in units:
         if heading:
             level, label = (marker(text) or (0, False))[0], text
-        elif is_lead(text):
+        elif is_lead(text) and not (opening and _ADDRESSEE.search(to_simplified(text))):
             level, label = LEAD_LEVEL, lead_label(text)
         else:
             level = None
@@ -218,6 +239,7 @@ def assign_sections(units: Iterable[tuple[str, bool]]) -> list[str]:
         sections.append(SECTION_SEP.join(lbl for _, lbl in stack))
         if level is not None:
             stack.append((level, label))
+        opening = opening and not text.endswith(tuple(_END))
     return sections
 
 
@@ -234,8 +256,8 @@ def segment(
     sentences = [split_sentences(p) for p in paras]
     starts = _reports(paras, sentences)
     records = []
-    for r, (a, b) in enumerate(zip(starts, starts[1:] + [len(paras)])):
-        units = list(_units(paras[a:b], sentences[a:b], max_unit_chars, headings))
+    for r, report in enumerate(_cut_at_piece_markers(paras, starts)):
+        units = list(_units([paras[k] for k in report], [sentences[k] for k in report], max_unit_chars, headings))
         sections = assign_sections((u.text, u.heading) for u in units)
         report_title = document_title(((u.text, u.heading) for u in units), title)
         rid = doc_id if r == 0 else f"{doc_id}#{r + 1}"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from govtag.inference.boilerplate import clean, is_boilerplate
+from govtag.inference.boilerplate import clean, is_boilerplate, piece_marker
 from govtag.inference.normalize import clean_line
 from govtag.labels.corpus import data_files
 
@@ -95,6 +95,7 @@ def test_control_characters_are_removed_and_long_lines_are_never_boilerplate():
         "点击上方蓝字关注我们",
         "阅读原文",
         "在看 点赞",
+        "加入阅览室 分享到:",
     ],
 )
 def test_fanwen_site_wrapper_lines_are_dropped(line):
@@ -172,3 +173,18 @@ def test_what_the_written_pages_lose_is_what_their_labels_call_other():
                 assert (u["domain"], u["type"]) == ("其他", "other"), (page.name, line)
                 dropped_units += 1
     assert dropped_units >= 100
+
+
+def test_a_piece_marker_between_two_reports_stays_for_the_segmenter_and_one_at_the_top_goes():
+    page = [
+        "2023年社区工作总结范文(通用2篇)",
+        "篇一",
+        "甲社区工作总结",
+        "全年走访群众120户。",
+        "【篇二】",
+        "乙社区工作总结",
+    ]
+    text, dropped = clean(page)
+    assert text.splitlines() == ["甲社区工作总结", "全年走访群众120户。", "【篇二】", "乙社区工作总结"]
+    assert dropped == ["2023年社区工作总结范文(通用2篇)", "篇一"]
+    assert piece_marker("範文三:") and piece_marker("第2篇") and not piece_marker("篇幅不长。")

@@ -35,7 +35,7 @@ def test_pair_config_is_the_default_reading_the_heading_with_the_text_without_lo
     default, pair = load_config().to_dict(), load_config(CONFIG_DIR / "pair.yaml").to_dict()
     assert pair["model"].pop("context") == "pair" and default["model"].pop("context") == "separate"
     assert pair["model"].pop("lookahead_chars") == 0 and default["model"].pop("lookahead_chars") == 24
-    assert pair["train"].pop("epochs") == 3 and default["train"].pop("epochs") == 2
+    assert pair["train"].pop("epochs") == 3 and default["train"].pop("epochs") == 1.5
     assert pair["train"].pop("learning_rate") == 5e-5 and default["train"].pop("learning_rate") == 1e-4
     assert {**pair, "name": "default"} == default
 
@@ -87,12 +87,12 @@ def test_unknown_keys_and_bad_values_are_refused():
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ({"train": {"epochs": "one"}}, "train.epochs: expected int, got 'one'"),
-        ({"train": {"epochs": 2.5}}, "train.epochs: expected int, got 2.5"),
+        ({"train": {"epochs": "one"}}, "train.epochs: expected float, got 'one'"),
+        ({"train": {"batch_size": 2.5}}, "train.batch_size: expected int, got 2.5"),
         ({"train": {"freeze_embeddings": "yes please"}}, "train.freeze_embeddings: expected bool, got 'yes please'"),
         ({"segment": {"max_file_mb": "big"}}, "segment.max_file_mb: expected float, got 'big'"),
         ({"backbone": {"num_layers": "six"}}, "backbone.num_layers: expected int, got 'six'"),
-        ({"train": {"epochs": 0}}, "train.epochs: must be at least 1, got 0"),
+        ({"train": {"epochs": 0.5}}, "train.epochs: must be at least 1, got 0.5"),
         ({"tag": {"batch_size": 0}}, "tag.batch_size: must be at least 1, got 0"),
         ({"review": {"n": -3}}, "review.n: must be at least 1, got -3"),
         ({"tag": {"batch_call_tokens": -1}}, "tag.batch_call_tokens: must not be negative, got -1"),
@@ -116,7 +116,7 @@ def test_missing_or_malformed_config_file_names_the_path(tmp_path):
     with pytest.raises(ConfigError, match=r"bad.yaml: not valid YAML: .* at line 3, column 14$"):
         load_config(bad)
     bad.write_text("train:\n  epochs: one\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=f"^{bad}: train.epochs: expected int, got 'one'$"):
+    with pytest.raises(ConfigError, match=f"^{bad}: train.epochs: expected float, got 'one'$"):
         load_config(bad)
 
 

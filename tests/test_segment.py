@@ -340,3 +340,23 @@ def test_a_title_is_a_title_like_line_near_the_top_or_the_files_title():
     )
     late = [(f"第{i}句话说完了。", False) for i in range(8)] + [("某镇2023年工作总结", False)]
     assert document_title(late) == ""  # only among the first units
+
+
+def test_a_piece_marker_cuts_a_page_into_reports_even_without_numbering():
+    page = "甲社区工作总结\n一、主要工作\n全年走访群众120户。\n篇二\n乙社区工作总结\n今年以来,社区新建口袋公园2个。\n"
+    units = segment(clean(page.splitlines())[0], "p")
+    assert [(u["doc_id"], u["text"]) for u in units if u["doc_id"] == "p#2"] == [
+        ("p#2", "乙社区工作总结"),
+        ("p#2", "今年以来,社区新建口袋公园2个。"),
+    ]
+    assert all(u["section"] == "" and u["title"] == "乙社区工作总结" for u in units if u["doc_id"] == "p#2")
+    assert "篇二" not in [u["text"] for u in units]
+
+
+def test_an_addressee_above_the_first_sentence_is_no_lead_line():
+    units = segment(
+        "关于养老服务工作情况的汇报\n区民政局:\n今年以来,街道新建助餐点3个。\n安全方面:\n排查隐患12处。\n", "d"
+    )
+    sections = {u["text"]: u["section"] for u in units}
+    assert sections["今年以来,街道新建助餐点3个。"] == ""
+    assert sections["排查隐患12处。"] == "安全方面:"

@@ -126,3 +126,18 @@ def test_freeze_layers_beyond_the_encoders_layers_is_refused_naming_the_key(tmp_
     assert result.exit_code == 2, result.output
     assert "train.freeze_layers: must be at most the number of the encoder's layers (2), got 99" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "m").exists()
+
+
+def test_dev_scored_once_after_training_is_what_the_saved_model_scores(tiny_config, tmp_path):
+    """The dev scores read once after training (document step fit, dev metrics, ONNX agreement) are those of the
+    model directory loaded afresh."""
+    from govtag.labels.schema import load_schema
+    from govtag.training.evaluate import default_path_agreement, score, split_of_model_data
+
+    cfg = copy.deepcopy(tiny_config)
+    cfg.model.document_step, cfg.model.tfidf_blend, cfg.train.max_steps = True, True, 12
+    metrics = train(cfg, tmp_path / "m")
+    dev = split_of_model_data(cfg, load_schema(), "dev")
+    loaded = Tagger.load(tmp_path / "m", backend="torch").document_probabilities(dev)
+    assert score(loaded, dev, load_schema()) == metrics["dev"]
+    assert default_path_agreement(tmp_path / "m", dev) == metrics["default_path_agreement"]["dev"]

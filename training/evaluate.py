@@ -11,7 +11,7 @@ from ..inference.baseline import Baseline
 from ..inference.blend import fit_weight
 from ..inference.calibration import fit_temperature
 from ..inference.config import Config
-from ..inference.document_step import fit, from_dict
+from ..inference.document_step import apply, fit, from_dict
 from ..inference.loading import load_tagger
 from ..inference.model_inputs import contextualize
 from ..inference.tagger import Tagger
@@ -46,7 +46,7 @@ def fit_calibration(
     return {t: fit_temperature(logits[t], gold[t]) for t in TASKS}
 
 
-def fit_document_step(
+def dev_probabilities(
     model,
     tokenizer,
     cfg: Config,
@@ -54,15 +54,25 @@ def fit_document_step(
     dev_units: list[dict],
     calibration: dict,
     tfidf: Baseline | None = None,
-) -> dict:
-    """The document step's setting per task (`document_step.fit`) on the calibrated dev scores, as a dict for
-    document_step.json; empty where `model.document_step` is off."""
+) -> dict[str, np.ndarray]:
+    """The calibrated dev scores before the document step, each document tagged apart as `govtag tag` does:
+    read once after training, they serve the document step's fit, the dev metrics and the ONNX agreement."""
+    tagger = Tagger(model, tokenizer, cfg, schema, calibration, backend="torch", tfidf=tfidf)
+    return tagger.document_probabilities(dev_units)
+
+
+def fit_document_step(cfg: Config, schema: Schema, dev_units: list[dict], probs: dict[str, np.ndarray]) -> dict:
+    """The document step's setting per task (`document_step.fit`) on the calibrated dev scores `probs`
+    (`dev_probabilities`), as a dict for document_step.json; empty where `model.document_step` is off."""
     if not cfg.model.document_step or not dev_units:
         return {}
-    probs = Tagger(model, tokenizer, cfg, schema, calibration, backend="torch", tfidf=tfidf).document_probabilities(
-        dev_units
-    )
     return {t: fit(probs[t], gold_index(dev_units, schema, t), dev_units).to_dict() for t in TASKS}
+
+
+def with_document_step(probs: dict[str, np.ndarray], units: list[dict], setting: dict | None) -> dict[str, np.ndarray]:
+    """Scores before the document step with it applied (each document apart), as a tagger with it gives them."""
+    step = from_dict(setting)
+    return apply(probs, units, step) if step else probs
 
 
 def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict:
@@ -200,13 +210,15 @@ def split_of_model_data(cfg: Config, schema: Schema, split: str) -> list[dict]:
     return labeled_splits(cfg, schema)[split]
 
 
-def default_path_agreement(model_dir: str | Path, units: list[dict]) -> dict:
+def default_path_agreement(model_dir: str | Path, units: list[dict], torch_probs: dict | None = None) -> dict:
     """How often the default path (the ONNX export: int8, near ties re-checked in fp32) gives the torch
-    weights' domain and type, each document tagged apart as `govtag tag` does."""
+    weights' domain and type, each document tagged apart as `govtag tag` does (`torch_probs`: the torch
+    weights' scores of `units`, when already at hand)."""
     labels = {}
     for backend in ("torch", "onnx"):
-        tagger = Tagger.load(model_dir, backend=backend)
-        probs = tagger.document_probabilities(units)
+        probs = torch_probs if backend == "torch" and torch_probs is not None else None
+        if probs is None:
+            probs = Tagger.load(model_dir, backend=backend).document_probabilities(units)
         labels[backend] = np.stack([probs[t].argmax(-1) for t in TASKS], axis=1)
     same = labels["torch"] == labels["onnx"]
     return {

@@ -24,7 +24,15 @@ from ..labels.schema import TASKS, load_schema
 from .backbone import load_backbone
 from .data import Collator, drop_context, labeled_splits, to_dataset
 from .distributed import threads_per_process
-from .evaluate import default_path_agreement, evaluate_units, fit_calibration, fit_document_step
+from .evaluate import (
+    default_path_agreement,
+    dev_probabilities,
+    evaluate_units,
+    fit_calibration,
+    fit_document_step,
+    score,
+    with_document_step,
+)
 from .model_card import model_card
 from .registry import data_hash, register_trained
 
@@ -160,12 +168,13 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     model = trainer.model.eval()
     tfidf = Baseline(cfg.model.section_chars, cfg.train.seed).fit(splits["train"]) if cfg.model.tfidf_blend else None
     calibration = fit_calibration(model, tokenizer, cfg, schema, splits["dev"], tfidf)
-    smoothing = fit_document_step(model, tokenizer, cfg, schema, splits["dev"], calibration, tfidf)
-    metrics = {
-        split: evaluate_units(model, tokenizer, cfg, schema, splits[split], calibration, tfidf, smoothing)
-        for split in ("dev", "test")
-        if splits[split]
-    }
+    dev_units = splits["dev"]  # scored once: the document step's fit, the dev metrics and the agreement read them
+    dev_probs = dev_probabilities(model, tokenizer, cfg, schema, dev_units, calibration, tfidf)
+    smoothing = fit_document_step(cfg, schema, dev_units, dev_probs)
+    dev_probs = with_document_step(dev_probs, dev_units, smoothing)
+    metrics = {"dev": score(dev_probs, dev_units, schema)} if dev_units else {}
+    if splits["test"]:
+        metrics["test"] = evaluate_units(model, tokenizer, cfg, schema, splits["test"], calibration, tfidf, smoothing)
     if tfidf is not None:
         metrics["tfidf_weights"] = tfidf.weights
     if smoothing:
@@ -187,7 +196,7 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     )
     if cfg.train.export_onnx:  # the default tagging path, measured against the torch weights on dev
         export_onnx(out_dir)
-        metrics["default_path_agreement"] = {"dev": default_path_agreement(out_dir, splits["dev"])}
+        metrics["default_path_agreement"] = {"dev": default_path_agreement(out_dir, dev_units, dev_probs)}
         card = model_card(out_dir.name, cfg, metrics, data_dir, {s: len(v) for s, v in splits.items()})
         for name, text in (("metrics.json", json.dumps(metrics, ensure_ascii=False, indent=2)), ("README.md", card)):
             with atomic_write(out_dir / name) as f:
