@@ -72,7 +72,7 @@ def test_loading_refuses_incomplete_or_mismatched_directories(tiny_model, tmp_pa
         (
             "train_config.yaml",
             lambda p: p.write_text("train: {epochs: one}", encoding="utf-8"),
-            "train_config.yaml: train.epochs: expected int, got 'one'",
+            "train_config.yaml: train.epochs: expected float, got 'one'",
         ),
         (
             "train_config.yaml",

@@ -23,7 +23,7 @@ def error_line(args: list[str]) -> str:
 
 
 CONFIGS = {
-    "epochs.yaml": ("train:\n  epochs: one\n", "train.epochs: expected int, got 'one'"),
+    "epochs.yaml": ("train:\n  epochs: one\n", "train.epochs: expected float, got 'one'"),
     "size.yaml": ("segment:\n  max_file_mb: big\n", "segment.max_file_mb: expected float, got 'big'"),
     "typo.yaml": ("train:\n  batch_szie: 3\n", "train.batch_szie: unknown key (did you mean batch_size?)"),
     "zero.yaml": ("review:\n  n: 0\n", "review.n: must be at least 1, got 0"),
