@@ -1,8 +1,6 @@
-"""Training batches (training/data.py): context dropout, evaluation order."""
+"""Training batches (training/data.py): context dropout."""
 
-from datasets import Dataset
-
-from govtag.training.data import by_length, drop_context
+from govtag.training.data import drop_context
 
 
 def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
@@ -29,10 +27,3 @@ def test_drop_context_blanks_a_fixed_share_and_keeps_labels():
         (u["text"], u["domain"], u["type"]) for u in units
     ]
     assert drop_context(units, 0.0, seed=7) is units
-
-
-def test_by_length_orders_units_by_token_count_and_keeps_every_unit_with_its_labels():
-    ds = Dataset.from_dict({"input_ids": [[1] * n for n in (5, 2, 9, 2, 4)], "domain_labels": [0, 1, 2, 3, 4]})
-    ordered = by_length(ds)
-    assert [len(x) for x in ordered["input_ids"]] == [2, 2, 4, 5, 9]
-    assert ordered["domain_labels"] == [1, 3, 4, 0, 2]

@@ -59,10 +59,3 @@ def to_dataset(units: list[dict], tokenizer, schema: Schema, model):
         batched=True,
         remove_columns=["text", "context"],
     )
-
-
-def by_length(dataset):
-    """The dataset in the order of its units' token counts: evaluated so, a batch holds units of about one length
-    and pads little (the metrics do not depend on the order)."""
-    lengths = [len(ids) for ids in dataset["input_ids"]]
-    return dataset.select(sorted(range(len(dataset)), key=lengths.__getitem__))

@@ -22,7 +22,7 @@ from ..labels.atomic import atomic_write
 from ..labels.corpus import label_counts
 from ..labels.schema import TASKS, load_schema
 from .backbone import load_backbone
-from .data import Collator, by_length, drop_context, labeled_splits, to_dataset
+from .data import Collator, drop_context, labeled_splits, to_dataset
 from .distributed import threads_per_process
 from .evaluate import (
     default_path_agreement,
@@ -142,7 +142,7 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
         model=model,
         args=training_arguments(cfg, checkpoint_dir),
         train_dataset=to_dataset(drop_context(splits["train"], cfg.train.context_dropout, cfg.train.seed), **prepare),
-        eval_dataset=by_length(to_dataset(dev, **prepare)),
+        eval_dataset=to_dataset(dev, **prepare),
         data_collator=Collator(tokenizer),
         compute_metrics=macro_f1_metrics,
         optimizers=(optimizer_for(model, cfg), None),
