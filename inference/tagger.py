@@ -102,10 +102,10 @@ class Tagger:
         review_threshold and recheck_margin replace the model's tag.review_threshold and
         tag.onnx_recheck_margin; `threads`: all the tagger may use (0: one per core)."""
         set_threads(threads)
-        cfg, schema = check_bundle(model_dir)
         if (kwargs.get("backend") or default_backend()) == "onnx":
+            cfg, schema = check_bundle(model_dir)
             model, tokenizer = None, load_tokenizer(model_dir)
-        else:
+        else:  # load_bundle checks the directory itself
             model, tokenizer, cfg, schema = load_bundle(model_dir)
         if review_threshold is not None:
             cfg.tag.review_threshold = review_threshold
