@@ -45,6 +45,12 @@ _METADATA_LABEL = re.compile(_METADATA + r"$")  # a web table copied as text: "�
 PAGE_NUMBER = re.compile(r"^[-—–\s]*(\d{1,4}|第\s*\d+\s*页(\s*共\s*\d+\s*页)?)[-—–\s]*$")
 _PAGER_WORD = re.compile(r"上一?页|下一?页|首页|尾页|末页|第\s*\d+\s*页|共\s*\d+\s*页")
 _PAGER_REST = re.compile(r"[\d\s|/<>«»…\.]")  # page numbers and separators between the pager's words
+# a site's navigation bar copied as one line: "首页 | 政务公开 | 政务服务 | 互动交流", "网站首页  机构概况  走进XX"
+_NAV_ITEM = re.compile(
+    r"(网站)?首页|政务公开|信息公开|政府信息公开|政务服务|办事服务|互动交流|政民互动|公众参与|新闻中心|新闻动态|"
+    r"机构概况|专题专栏|数据发布|走进\S{1,6}"
+)
+_NAV_SEP = re.compile(r"\s*[|｜·•]\s*|\s+")
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(com|cn|net|org)\b", re.I)
 
 # 范文-site wrapper. Each rule names words no report uses of itself; most apply to short lines only.
@@ -70,6 +76,11 @@ _SHARE_TO = re.compile(r"分享到\s*:?$")  # "加入阅览室 分享到:", the 
 _WORD_COUNT = re.compile(r"\(\d{3,5}字\)$")  # a title as 范文 sites list it: "…工作总结(3700字)"
 _COLLECTION = re.compile(r"范文|精选\s*\d+\s*篇|通用\s*\d+\s*篇|\d+\s*篇(精选|汇总|合集)|(汇总|合集|大全)(\(\d+篇\))?$")
 _PIECE_MARKER = re.compile(r"[(【\[]?(篇|范文|第)\s*[一二三四五六七八九十\d]+\s*篇?[)】\]]?:?")
+# a piece marker that carries the piece's title: "篇二:XX镇2023年工作总结", "【范文三】XX…", "第2篇 XX…"
+_TITLED_PIECE = re.compile(
+    r"(?:[(【\[]?(?:篇|范文)\s*[一二三四五六七八九十\d]+[)】\]]|(?:篇|范文)\s*[一二三四五六七八九十\d]+\s*[:、.\s]"
+    r"|[(【\[]?第\s*[一二三四五六七八九十\d]+\s*篇[)】\]]?\s*[:、.]?)\s*(?P<title>\S.{3,58})"
+)
 _BREADCRUMB = re.compile(r"[^>»›]{1,24}(\s*(>>?|»|›)\s*[^>»›]{1,24}){2,}")
 _RELATED = re.compile(r"(相关|推荐|热门|更多|延伸|最新|精彩)[^,。]{0,10}(推荐|阅读|文章|范文|专题|下载)\s*:?")
 _DOCUMENT_WORD = re.compile(r"总结|报告|计划|方案|要点|讲话|发言|心得|体会|范文|材料|述职|汇报|致辞|通报")
@@ -78,6 +89,16 @@ _ENDS = "。！？!?:：;；"
 
 def ends_sentence(line: str) -> bool:
     return line[-1] in _ENDS if line else True
+
+
+def _nav_bar(line: str) -> bool:
+    items = [item for item in _NAV_SEP.split(line) if item]
+    return (
+        len(line) <= 80
+        and len(items) >= 4
+        and all(len(item) <= 8 for item in items)
+        and sum(bool(_NAV_ITEM.fullmatch(item)) for item in items) >= 2
+    )
 
 
 def _web_page_line(line: str) -> bool:
@@ -89,6 +110,7 @@ def _web_page_line(line: str) -> bool:
         or phrases == 1
         and len(line) <= 60
         or bool(_LINE.match(line))
+        or _nav_bar(line)
         or len(line) <= 60
         and bool(PAGE_NUMBER.match(line) or _pager(line))
         or len(line) <= 120
@@ -124,6 +146,7 @@ def _wrapper_line(line: str) -> bool:
         or short
         and not ends_sentence(line)
         and _COLLECTION.search(line)
+        and piece_title(line) is None
         or _PIECE_MARKER.fullmatch(line)
         or len(line) <= 80
         and _BREADCRUMB.fullmatch(line)
@@ -143,6 +166,16 @@ def piece_marker(line: str) -> bool:
     """A 范文 page's marker of the next piece ("篇二", "【范文三】", "第2篇"): where one report ends and another
     starts."""
     return bool(_PIECE_MARKER.fullmatch(to_simplified(line)))
+
+
+def piece_title(line: str) -> str | None:
+    """The title a piece marker carries ("篇二:XX镇2023年工作总结" → "XX镇2023年工作总结"), in the line's own
+    characters; None when the line is not a titled piece marker. Such a line opens the next report of a 范文
+    page and stays in it as its title."""
+    m = _TITLED_PIECE.fullmatch(to_simplified(line))
+    if m is None or ends_sentence(m["title"]):
+        return None
+    return line[m.start("title") :]
 
 
 def _related_title(line: str) -> bool:

@@ -3,13 +3,15 @@ its context (the document's title and the heading path), in `model_form`; encode
 
 from __future__ import annotations
 
+from .boilerplate import piece_title
 from .normalize import model_form
 from .segment import SECTION_SEP, assign_sections, document_title
 
 
 def contextualize(units: list[dict]) -> list[dict]:
     """Recompute the `section` and `title` of every complete document from its units, exactly as `govtag segment`
-    does, so the model trains and is evaluated on the context it sees when tagging."""
+    does, so the model trains and is evaluated on the context it sees when tagging. A document labeled before
+    `segment` cut 范文 pages at titled piece markers ("篇二:…") gets each piece's context as that cut gives it."""
     docs: dict[str, list[dict]] = {}
     for u in units:
         docs.setdefault(str(u["doc_id"]), []).append(u)
@@ -17,10 +19,12 @@ def contextualize(units: list[dict]) -> list[dict]:
         doc.sort(key=lambda u: u["seq"])
         if [u["seq"] for u in doc] != list(range(len(doc))):
             continue  # an excerpt (e.g. imported corrections): its headings are not all here, keep its context
-        pairs = [(u["text"], bool(u.get("heading"))) for u in doc]
-        title = document_title(pairs)
-        for u, section in zip(doc, assign_sections(pairs)):
-            u["section"], u["title"] = section, title
+        starts = [0] + [k for k, u in enumerate(doc) if k and piece_title(u["text"]) is not None]
+        for a, b in zip(starts, starts[1:] + [len(doc)]):
+            pairs = [(u["text"], bool(u.get("heading"))) for u in doc[a:b]]
+            title = document_title(pairs)
+            for u, section in zip(doc[a:b], assign_sections(pairs)):
+                u["section"], u["title"] = section, title
     return units
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .boilerplate import piece_marker
+from .boilerplate import piece_marker, piece_title
 from .config import default_config
 from .normalize import to_simplified
 
@@ -47,6 +47,7 @@ _DOCUMENT_WORD = re.compile(
     r"曝光|暗访|解读|说明|答记者问|访谈|专访|方案|意见|办法|述职|述廉|公开|年报|纪要|部署"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SITE_NAME = re.compile(r"(网站|门户网|政府网|新闻网|文库|文档|平台)$")  # "XX县人民政府门户网站", "原创力文档"
 TITLE_SEARCH = 6  # a document's title is among its first units
 _END = "。！？!?"
 _PAIRS = {"“": "”", "‘": "’", "《": "》", "「": "」", "『": "』"}
@@ -131,7 +132,8 @@ def _title_like(text: str) -> bool:
         and marker(text) is None
         and not is_lead(text)
         and not text.startswith(("—", "-"))
-        and not re.search("[:：>»›]", text)
+        and not re.search("[:：>»›|]| {2}", text)  # a label line, a breadcrumb, columns of a navigation bar
+        and not (_SITE_NAME.search(text) and not _DOCUMENT_WORD.search(text))
         and len(_CJK.findall(text)) >= 4
     )
 
@@ -139,8 +141,9 @@ def _title_like(text: str) -> bool:
 def document_title(units: Iterable[tuple[str, bool]], fallback: str = "") -> str:
     """The title of one document from its (text, heading) units in order: the first title-like line among its
     first units that names a kind of document or event, else the first title-like line of 8 characters or
-    more, else `fallback` (the file's own title)."""
-    candidates = [text for text, heading in list(units)[:TITLE_SEARCH] if not heading and _title_like(text)]
+    more, else `fallback` (the file's own title). A 范文 piece's title line counts without its marker ("篇二:")."""
+    texts = [piece_title(text) or text for text, heading in list(units)[:TITLE_SEARCH] if not heading]
+    candidates = [text for text in texts if _title_like(text)]
     named = [t for t in candidates if _DOCUMENT_WORD.search(t)] + [t for t in candidates if len(t) >= 8]
     return named[0] if named else fallback
 
@@ -177,7 +180,8 @@ def _reports(paras: list[str], sentences: list[list[str]]) -> list[int]:
 
 def _cut_at_piece_markers(paras: list[str], starts: list[int]) -> list[list[int]]:
     """The paragraph indices of each report: the reports `_reports` found, cut again where a 范文 page marks its
-    next piece ("篇二", left in the text by `boilerplate.clean`); the markers themselves are dropped."""
+    next piece: a marker alone ("篇二", left in the text by `boilerplate.clean`) is dropped, a marker with the
+    piece's title ("篇二:XX镇2023年工作总结") opens the next report as its title line."""
     reports = []
     for a, b in zip(starts, starts[1:] + [len(paras)]):
         part: list[int] = []
@@ -185,6 +189,9 @@ def _cut_at_piece_markers(paras: list[str], starts: list[int]) -> list[list[int]
             if piece_marker(paras[k]):
                 reports.append(part)
                 part = []
+            elif piece_title(paras[k]) is not None:
+                reports.append(part)
+                part = [k]
             else:
                 part.append(k)
         reports.append(part)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from govtag.inference.boilerplate import clean, is_boilerplate, piece_marker
+from govtag.inference.boilerplate import clean, is_boilerplate, piece_marker, piece_title
 from govtag.inference.normalize import clean_line
 from govtag.labels.corpus import data_files
 
@@ -188,3 +188,37 @@ def test_a_piece_marker_between_two_reports_stays_for_the_segmenter_and_one_at_t
     assert text.splitlines() == ["甲社区工作总结", "全年走访群众120户。", "【篇二】", "乙社区工作总结"]
     assert dropped == ["2023年社区工作总结范文(通用2篇)", "篇一"]
     assert piece_marker("範文三:") and piece_marker("第2篇") and not piece_marker("篇幅不长。")
+
+
+def test_a_piece_marker_with_a_title_is_kept_as_the_pieces_title_line():
+    page = [
+        "2023年社区工作总结范文(通用2篇)",
+        "篇一:甲社区2023年工作总结",
+        "全年走访群众120户。",
+        "範文二:乙社區工作總結",
+    ]
+    text, dropped = clean(page)
+    assert text.splitlines() == page[1:] and dropped == page[:1]
+    assert piece_title("範文二:乙社區工作總結") == "乙社區工作總結"  # in the line's own characters
+    assert piece_title("【篇三】丙镇安全生产工作总结") == "丙镇安全生产工作总结"
+    assert piece_title("第2篇 丁街道2024年工作计划") == "丁街道2024年工作计划"
+    assert piece_title("第三季度工作总结") is None  # 第三 without 篇 is no piece
+    assert piece_title("篇二:今年以来,我镇扎实推进各项工作。") is None  # a sentence, not a title
+    assert piece_title("篇二") is None and piece_marker("篇二")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "首页 | 政务公开 | 政务服务 | 互动交流",
+        "首页  政务公开  政务服务  互动交流  走进苍岩",
+        "网站首页 机构概况 政务公开 办事服务 互动交流",
+    ],
+)
+def test_a_sites_navigation_bar_is_furniture(line):
+    assert is_boilerplate(line)
+
+
+def test_a_line_of_short_words_that_names_no_navigation_is_kept():
+    assert not is_boilerplate("党建 民生 安全 环境 经济")
+    assert not is_boilerplate("政务公开 工作 取得 新成效")  # one navigation word only
