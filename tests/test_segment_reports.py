@@ -4,14 +4,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from govtag.inference.model_inputs import contextualize
-from govtag.inference.read import clean
+from govtag.inference.read import clean, read
 from govtag.inference.segment import segment
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _ours(doc_id: str) -> list[dict]:
-    return segment((EXAMPLES / f"{doc_id}.txt").read_text(encoding="utf-8"), doc_id)
+    doc = read(EXAMPLES / f"{doc_id}.txt")
+    return segment(doc.text, doc.doc_id)
 
 
 def test_one_report_per_file_for_seed_003():
