@@ -303,47 +303,6 @@ def export_onnx(
         )
 
 
-@app.command()
-def review(
-    tagged: Path = typer.Argument(
-        ..., metavar="TAGGED_DIR", help="Output directory of `govtag tag` (or its units.jsonl)."
-    ),
-    output: Path = typer.Option(..., "--output", "-o", help="Directory for the review tasks."),
-    n: Optional[int] = typer.Option(None, "--n", min=1, help="Units to pick (default: review.n in the config)."),
-    config: Optional[Path] = CONFIG_OPTION,
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the task files already in OUTPUT."),
-) -> None:
-    """Pick the units most worth a human look; export Label Studio tasks, doccano JSONL and a CSV.
-    Units a person already corrected (in the data's imported/ folder, same text) are not picked again."""
-    from ..inference.review import TASK_FILES, model_version, read_tagged, select, tagging_model, write_tasks
-    from ..labels.corpus import DataError
-    from ..labels.imports import corrected_texts
-    from ..labels.schema import load_schema
-    from ..training.registry import name_of
-
-    cfg = load_config_or_fail(config)
-    if output.exists() and not output.is_dir():
-        fail(f"{output}: is a file; -o names the directory for the review tasks")
-    taken = [output / name for name in TASK_FILES if (output / name).exists()]
-    if taken and not overwrite:
-        fail(f"{taken[0]}: already exists and may hold labels being filled in; choose another -o or pass --overwrite")
-    try:
-        units = read_tagged(tagged)
-        corrected = corrected_texts(cfg.resolve(cfg.data.dir))
-    except (FileNotFoundError, ValueError, DataError) as e:
-        fail(str(e))
-    schema = load_schema()
-    fresh = [u for u in units if corrected.get((str(u["doc_id"]), u["seq"])) != u["text"]]
-    chosen = select(fresh, schema, cfg.review, n)
-    model = tagging_model(tagged)  # predictions carry NAME@HASH: the registered name, the weights' sha256
-    paths = write_tasks(chosen, output, schema, model=model_version(model, name_of(model) if model else None))
-    docs = len({u["doc_id"] for u in chosen})
-    skipped = f" ({len(units) - len(fresh)} corrected in an earlier import left out)" if len(fresh) < len(units) else ""
-    typer.echo(
-        f"{len(chosen)} of {len(units)} units from {docs} documents{skipped} → " + ", ".join(str(p) for p in paths)
-    )
-
-
 # added without a name: their commands join the top level, listed after the ones above
 app.add_typer(training_app)
 app.add_typer(labels_app)
