@@ -75,11 +75,12 @@ _SHARE_WORDS = re.compile(
 _SHARE_TO = re.compile(r"分享到\s*:?$")  # "加入阅览室 分享到:", the share buttons' caption
 _WORD_COUNT = re.compile(r"\(\d{3,5}字\)$")  # a title as 范文 sites list it: "…工作总结(3700字)"
 _COLLECTION = re.compile(r"范文|精选\s*\d+\s*篇|通用\s*\d+\s*篇|\d+\s*篇(精选|汇总|合集)|(汇总|合集|大全)(\(\d+篇\))?$")
-_PIECE_MARKER = re.compile(r"[(【\[]?(篇|范文|第)\s*[一二三四五六七八九十\d]+\s*篇?[)】\]]?:?")
+_NUMERAL = r"[一二三四五六七八九十\d]+"
+_PIECE_MARKER = re.compile(rf"[(【\[]?(篇|范文|第)\s*{_NUMERAL}\s*篇?[)】\]]?:?")
 # a piece marker that carries the piece's title: "篇二:XX镇2023年工作总结", "【范文三】XX…", "第2篇 XX…"
 _TITLED_PIECE = re.compile(
-    r"(?:[(【\[]?(?:篇|范文)\s*[一二三四五六七八九十\d]+[)】\]]|(?:篇|范文)\s*[一二三四五六七八九十\d]+\s*[:、.\s]"
-    r"|[(【\[]?第\s*[一二三四五六七八九十\d]+\s*篇[)】\]]?\s*[:、.]?)\s*(?P<title>\S.{3,58})"
+    rf"(?:[(【\[]?(?:篇|范文)\s*{_NUMERAL}[)】\]]|(?:篇|范文)\s*{_NUMERAL}\s*[:、.\s]"
+    rf"|[(【\[]?第\s*{_NUMERAL}\s*篇[)】\]]?\s*[:、.]?)\s*(?P<title>\S.{{3,58}})"
 )
 _BREADCRUMB = re.compile(r"[^>»›]{1,24}(\s*(>>?|»|›)\s*[^>»›]{1,24}){2,}")
 _RELATED = re.compile(r"(相关|推荐|热门|更多|延伸|最新|精彩)[^,。]{0,10}(推荐|阅读|文章|范文|专题|下载)\s*:?")

@@ -11,7 +11,7 @@ from ..inference.baseline import Baseline
 from ..inference.blend import fit_weight
 from ..inference.calibration import fit_temperature
 from ..inference.config import Config
-from ..inference.document_step import apply, fit, from_dict
+from ..inference.document_step import fit, from_dict
 from ..inference.loading import load_tagger
 from ..inference.model_inputs import contextualize
 from ..inference.tagger import Tagger
@@ -67,12 +67,6 @@ def fit_document_step(cfg: Config, schema: Schema, dev_units: list[dict], probs:
     if not cfg.model.document_step or not dev_units:
         return {}
     return {t: fit(probs[t], gold_index(dev_units, schema, t), dev_units).to_dict() for t in TASKS}
-
-
-def with_document_step(probs: dict[str, np.ndarray], units: list[dict], setting: dict | None) -> dict[str, np.ndarray]:
-    """Scores before the document step with it applied (each document apart), as a tagger with it gives them."""
-    step = from_dict(setting)
-    return apply(probs, units, step) if step else probs
 
 
 def score(probs: dict[str, np.ndarray], units: list[dict], schema: Schema) -> dict:

@@ -12,6 +12,7 @@ import torch
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
+from ..inference import document_step
 from ..inference.baseline import Baseline
 from ..inference.bundle import DOCUMENT_STEP, save_bundle
 from ..inference.config import Config, ConfigError
@@ -31,7 +32,6 @@ from .evaluate import (
     fit_calibration,
     fit_document_step,
     score,
-    with_document_step,
 )
 from .model_card import model_card
 from .registry import data_hash, register_trained
@@ -171,7 +171,7 @@ def train(cfg: Config, out_dir: str | Path, callbacks: list | None = None) -> di
     dev_units = splits["dev"]  # scored once: the document step's fit, the dev metrics and the agreement read them
     dev_probs = dev_probabilities(model, tokenizer, cfg, schema, dev_units, calibration, tfidf)
     smoothing = fit_document_step(cfg, schema, dev_units, dev_probs)
-    dev_probs = with_document_step(dev_probs, dev_units, smoothing)
+    dev_probs = document_step.apply(dev_probs, dev_units, document_step.from_dict(smoothing))
     metrics = {"dev": score(dev_probs, dev_units, schema)} if dev_units else {}
     if splits["test"]:
         metrics["test"] = evaluate_units(model, tokenizer, cfg, schema, splits["test"], calibration, tfidf, smoothing)
