@@ -38,8 +38,9 @@ _LEAD = re.compile(r"[一二三四五六七八九十]{1,3}是")
 # transition ("现将有关情况报告如下:")
 _LEAD_LINE = re.compile(r"[^,，。;；!?！？]{2,20}[:：]|[^,，。;；:：]{2,14}方面[。.]?")
 _NOT_LEAD = re.compile(r"如下|以下|各位|同志|代表|委员|常委会|[党市县区镇乡街]委[:：]$|领导|记者|[问答][:：]$|主持人")
-# the addressee of a report ("区民政局:", "县林长办:") above its first sentence: a salutation, not a lead line
-_ADDRESSEE = re.compile(r"(局|厅|处|办|办公室|政府|委员会|督查组|巡察组|工作组|中心)[:：]$")
+# the addressee of a report ("区民政局:", "县委组织部调研组:") or a speech ("各位代表:") above its first sentence:
+# a salutation, not a lead line
+_ADDRESSEE = re.compile(r"(局|厅|处|办|办公室|政府|委员会|委|部|组|中心|领导|代表|同志们)[:：]$")
 _TITLE_END = "。！？!?:：;；,，"
 # a title-like line naming a kind of document or event is taken before a line that only looks like a title
 _DOCUMENT_WORD = re.compile(

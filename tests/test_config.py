@@ -35,7 +35,7 @@ def test_pair_config_is_the_default_reading_the_heading_with_the_text_without_lo
     default, pair = load_config().to_dict(), load_config(CONFIG_DIR / "pair.yaml").to_dict()
     assert pair["model"].pop("context") == "pair" and default["model"].pop("context") == "separate"
     assert pair["model"].pop("lookahead_chars") == 0 and default["model"].pop("lookahead_chars") == 24
-    assert pair["train"].pop("epochs") == 3 and default["train"].pop("epochs") == 1.3
+    assert pair["train"].pop("epochs") == 3 and default["train"].pop("epochs") == 1.2
     assert pair["train"].pop("learning_rate") == 5e-5 and default["train"].pop("learning_rate") == 1e-4
     assert {**pair, "name": "default"} == default
 

@@ -280,3 +280,9 @@ def test_an_addressee_above_the_first_sentence_is_no_lead_line():
     sections = {u["text"]: u["section"] for u in units}
     assert sections["今年以来,街道新建助餐点3个。"] == ""
     assert sections["排查隐患12处。"] == "安全方面:"
+
+
+def test_an_inspection_team_or_the_delegates_addressed_open_no_heading_path():
+    for salutation in ("县委组织部调研组:", "各位代表:"):
+        units = segment(f"关于村级治理情况的汇报\n{salutation}\n今年以来,村里调解纠纷12起。\n", "d")
+        assert {u["text"]: u["section"] for u in units}["今年以来,村里调解纠纷12起。"] == ""
