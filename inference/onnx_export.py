@@ -18,6 +18,7 @@ file it also opens the fp32 one when asked for exact vectors (`Tagger` re-checks
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -198,9 +199,19 @@ def weights_stamp(model_dir: str | Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
+def weights_digest(model_dir: str | Path) -> str:
+    """SHA-256 of the weights, read when the stamp differs: a model directory copied without its files' times
+    (cp -r, a download) holds the same weights and keeps its export."""
+    digest = hashlib.sha256()
+    with open(Path(model_dir) / WEIGHTS, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_source(model_dir: str | Path) -> None:
     with atomic_write(Path(model_dir) / ONNX_DIR / SOURCE) as f:
-        json.dump({"weights": weights_stamp(model_dir)}, f)
+        json.dump({"weights": weights_stamp(model_dir), "sha256": weights_digest(model_dir)}, f)
 
 
 def export_is_current(model_dir: str | Path) -> bool:
@@ -215,4 +226,14 @@ def export_is_current(model_dir: str | Path) -> bool:
         return True
     except (OSError, ValueError):
         return False
-    return isinstance(source, dict) and source.get("weights") == weights_stamp(model_dir)
+    if not isinstance(source, dict):
+        return False
+    if source.get("weights") == weights_stamp(model_dir):
+        return True
+    if not source.get("sha256") or source["sha256"] != weights_digest(model_dir):
+        return False
+    try:  # the same weights under new file times: record them, so later loads skip the digest
+        write_source(model_dir)
+    except OSError:  # a read-only model directory: the digest is read again next time
+        pass
+    return True

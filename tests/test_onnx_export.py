@@ -7,6 +7,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
 from govtag.cli import app
@@ -158,9 +159,14 @@ def test_a_model_without_an_export_is_exported_on_first_use_and_said(tiny_model,
     again = CliRunner().invoke(app, ["tag", report, "-m", str(model), "-o", str(tmp_path / "b")])
     assert again.exit_code == 0 and "exported" not in again.output
     assert (tmp_path / "a" / "units.jsonl").read_bytes() == (tmp_path / "b" / "units.jsonl").read_bytes()
-    weights = model / "model.safetensors"  # other weights (a model retrained in place): the export is made again
-    weights.write_bytes(weights.read_bytes())
+    weights = model / "model.safetensors"  # the same weights under other file times (cp -r): the export stays
     os.utime(weights, ns=(1, 1))
+    copied = CliRunner().invoke(app, ["tag", report, "-m", str(model), "-o", str(tmp_path / "c0")])
+    assert copied.exit_code == 0 and "exported" not in copied.output
+    tensors = load_file(weights)  # other weights (a model retrained in place): the export is made again
+    name = next(iter(tensors))
+    tensors[name] = tensors[name] + 0.01
+    save_file(tensors, weights)
     third = CliRunner().invoke(app, ["tag", report, "-m", str(model), "-o", str(tmp_path / "c")])
     assert third.exit_code == 0 and "its export was made from other weights" in third.output
     torch_run = CliRunner().invoke(
