@@ -179,6 +179,13 @@ def piece_title(line: str) -> str | None:
     return line[m.start("title") :]
 
 
+def titled_pieces(texts: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each report in a run of lines or units that titled piece markers cut: each such line
+    (`piece_title`) but the first opens the next report, as its title line."""
+    starts = [0] + [k for k, text in enumerate(texts) if k and piece_title(text) is not None]
+    return list(zip(starts, starts[1:] + [len(texts)]))
+
+
 def _related_title(line: str) -> bool:
     """A line of a list of other documents' titles, as 范文 sites print them under 相关推荐."""
     return len(line) <= 60 and not ends_sentence(line) and bool(_DOCUMENT_WORD.search(to_simplified(line)))

@@ -3,7 +3,7 @@ its context (the document's title and the heading path), in `model_form`; encode
 
 from __future__ import annotations
 
-from .boilerplate import piece_title
+from .boilerplate import titled_pieces
 from .normalize import model_form
 from .segment import SECTION_SEP, assign_sections, document_title
 
@@ -19,8 +19,7 @@ def contextualize(units: list[dict]) -> list[dict]:
         doc.sort(key=lambda u: u["seq"])
         if [u["seq"] for u in doc] != list(range(len(doc))):
             continue  # an excerpt (e.g. imported corrections): its headings are not all here, keep its context
-        starts = [0] + [k for k, u in enumerate(doc) if k and piece_title(u["text"]) is not None]
-        for a, b in zip(starts, starts[1:] + [len(doc)]):
+        for a, b in titled_pieces([u["text"] for u in doc]):
             pairs = [(u["text"], bool(u.get("heading"))) for u in doc[a:b]]
             title = document_title(pairs)
             for u, section in zip(doc[a:b], assign_sections(pairs)):

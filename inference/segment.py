@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .boilerplate import piece_marker, piece_title
+from .boilerplate import piece_marker, piece_title, titled_pieces
 from .config import default_config
 from .normalize import to_simplified
 
@@ -190,13 +190,11 @@ def _cut_at_piece_markers(paras: list[str], starts: list[int]) -> list[list[int]
             if piece_marker(paras[k]):
                 reports.append(part)
                 part = []
-            elif piece_title(paras[k]) is not None:
-                reports.append(part)
-                part = [k]
             else:
                 part.append(k)
         reports.append(part)
-    return [r for r in reports if r]
+    pieces = [part[x:y] for part in reports for x, y in titled_pieces([paras[k] for k in part])]
+    return [p for p in pieces if p]
 
 
 def _units(paras: list[str], sentences: list[list[str]], limit: int, headings: set[str]) -> Iterator[Unit]:
