@@ -209,9 +209,10 @@ def weights_digest(model_dir: str | Path) -> str:
     return digest.hexdigest()
 
 
-def write_source(model_dir: str | Path) -> None:
+def write_source(model_dir: str | Path, digest: str | None = None) -> None:
+    """Record the weights the export was made from (`digest`: their SHA-256 when already read)."""
     with atomic_write(Path(model_dir) / ONNX_DIR / SOURCE) as f:
-        json.dump({"weights": weights_stamp(model_dir), "sha256": weights_digest(model_dir)}, f)
+        json.dump({"weights": weights_stamp(model_dir), "sha256": digest or weights_digest(model_dir)}, f)
 
 
 def export_is_current(model_dir: str | Path) -> bool:
@@ -233,7 +234,7 @@ def export_is_current(model_dir: str | Path) -> bool:
     if not source.get("sha256") or source["sha256"] != weights_digest(model_dir):
         return False
     try:  # the same weights under new file times: record them, so later loads skip the digest
-        write_source(model_dir)
+        write_source(model_dir, source["sha256"])
     except OSError:  # a read-only model directory: the digest is read again next time
         pass
     return True

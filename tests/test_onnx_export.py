@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from govtag.cli import app
 from govtag.inference.backends import OnnxBackend
 from govtag.inference.calibration import softmax
-from govtag.inference.onnx_export import export_onnx, ffn_input_maxima, smooth_ffn_outputs
+from govtag.inference.onnx_export import export_onnx, ffn_input_maxima, smooth_ffn_outputs, weights_stamp
 from govtag.inference.onnx_session import OnnxModelMissing, OnnxSession
 from govtag.inference.pipeline import tag_paths
 from govtag.inference.tagger import Tagger
@@ -163,6 +163,8 @@ def test_a_model_without_an_export_is_exported_on_first_use_and_said(tiny_model,
     os.utime(weights, ns=(1, 1))
     copied = CliRunner().invoke(app, ["tag", report, "-m", str(model), "-o", str(tmp_path / "c0")])
     assert copied.exit_code == 0 and "exported" not in copied.output
+    source = json.loads((model / "onnx" / "source.json").read_text(encoding="utf-8"))
+    assert source["weights"] == weights_stamp(model)  # the new times recorded: the next load reads no digest
     tensors = load_file(weights)  # other weights (a model retrained in place): the export is made again
     name = next(iter(tensors))
     tensors[name] = tensors[name] + 0.01
