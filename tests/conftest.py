@@ -1,5 +1,6 @@
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,35 @@ def tiny_separate_model(tmp_path_factory, tiny_config):
 @pytest.fixture(scope="session")
 def seed_units():
     return [json.loads(line) for line in SEEDS.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def data(tmp_path, seed_units):
+    """The import tests' temp copy of the seed data and splits: tests never write into labels/data."""
+    (tmp_path / "data").mkdir()
+    shutil.copy(SEEDS, tmp_path / "data" / "seeds.jsonl")
+    shutil.copy(REPO / "tests" / "fixtures" / "seed_splits.yaml", tmp_path / "splits.yaml")
+    return tmp_path / "data", tmp_path / "splits.yaml"
+
+
+@pytest.fixture
+def tasks(tmp_path, seed_units):
+    """Review tasks for the first six units of one seed document, as the model (wrongly) tagged them."""
+    from govtag.inference.review import write_tasks
+    from tests.imports_support import DOC, SCHEMA
+
+    units = [
+        {
+            **u,
+            "domain": "经济",
+            "type": "plan",
+            "domain_score": 0.4,
+            "type_score": 0.5,
+            "priority": 1.0,
+            "reason": "confidence 0.40",
+        }
+        for u in seed_units
+        if u["doc_id"] == DOC
+    ][:6]
+    write_tasks(units, tmp_path / "tasks", SCHEMA)
+    return tmp_path / "tasks"

@@ -1,4 +1,6 @@
-import csv
+"""`govtag import` (labels/imports.py): corrections merged into the corpus with their provenance, and refused
+with every problem named; Label Studio's own exports: tests/test_label_studio_exports.py."""
+
 import json
 import shutil
 
@@ -6,89 +8,23 @@ import pytest
 from typer.testing import CliRunner
 
 from govtag.cli import app
-from govtag.inference.review import CSV_FILE, DOCCANO, LS_TASKS, write_tasks
+from govtag.inference.review import CSV_FILE, DOCCANO, LS_TASKS
 from govtag.labels.corpus import load_labeled, load_splits
 from govtag.labels.imports import IMPORTED, ImportFailed, merge
-from govtag.labels.schema import load_schema
 from tests.conftest import REPO, SEEDS
-
-SCHEMA = load_schema()
-DOC = "000_4b54a07587a75276"
-
-
-@pytest.fixture
-def data(tmp_path, seed_units):
-    """A temp copy of the seed data and splits: tests never write into labels/data."""
-    (tmp_path / "data").mkdir()
-    shutil.copy(SEEDS, tmp_path / "data" / "seeds.jsonl")
-    shutil.copy(REPO / "tests" / "fixtures" / "seed_splits.yaml", tmp_path / "splits.yaml")
-    return tmp_path / "data", tmp_path / "splits.yaml"
-
-
-@pytest.fixture
-def tasks(tmp_path, seed_units):
-    """Review tasks for the first six units of one seed document, as the model (wrongly) tagged them."""
-    units = [
-        {
-            **u,
-            "domain": "经济",
-            "type": "plan",
-            "domain_score": 0.4,
-            "type_score": 0.5,
-            "priority": 1.0,
-            "reason": "confidence 0.40",
-        }
-        for u in seed_units
-        if u["doc_id"] == DOC
-    ][:6]
-    write_tasks(units, tmp_path / "tasks", SCHEMA)
-    return tmp_path / "tasks"
-
-
-def snapshot(*paths):
-    return {
-        str(p): p.read_bytes() for root in paths for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file()
-    }
-
-
-def read_csv(path):
-    with path.open(encoding="utf-8-sig") as f:
-        return list(csv.DictReader(f))
-
-
-def write_csv(path, rows, header=None):
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.DictWriter(f, header or list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def accept_model(rows):
-    """Review CSV rows as an annotator who agrees with every prediction fills them in."""
-    return [{**r, "domain": r["model_domain"], "type": r["model_type"]} for r in rows]
-
-
-def label_doccano(rows):
-    """doccano rows as an annotator who agrees with every prediction labels them."""
-    return [{**r, "label": [f"domain:{r['model_domain']}", f"type:{r['model_type']}"]} for r in rows]
-
-
-def read_doccano(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def imported_units(data_dir):
-    return [
-        json.loads(line)
-        for p in sorted((data_dir / IMPORTED).glob("*.jsonl"))
-        for line in p.read_text(encoding="utf-8").splitlines()
-    ]
+from tests.imports_support import (
+    DOC,
+    LS,
+    SCHEMA,
+    accept_model,
+    imported_units,
+    label_doccano,
+    read_csv,
+    read_doccano,
+    snapshot,
+    write_csv,
+    write_jsonl,
+)
 
 
 def test_csv_corrections_are_merged_with_provenance_and_previous_label(data, tasks, tmp_path, seed_units):
@@ -414,113 +350,6 @@ def test_a_label_studio_user_id_gives_way_to_the_annotator_option(data, tasks, t
     assert imported_units(data[0])[0]["provenance"]["annotator"] == "Label Studio user 7"
     path.write_text(json.dumps(exported[:2], ensure_ascii=False), encoding="utf-8")
     merge([path], *data, SCHEMA, annotator="王敏")
-    assert {u["provenance"]["annotator"] for u in imported_units(data[0])} == {"王敏"}
-
-
-LS = REPO / "tests" / "fixtures" / "labelstudio"  # written by Label Studio 1.23.2: see its README.md
-LS_LABELS = {
-    0: ("其他", "achievement"),
-    1: ("党建", "achievement"),
-    2: ("党建", "achievement"),
-    5: ("党建", "achievement"),
-}
-
-
-def ls_rows(name):
-    """The annotations of a fixture export: (seq, annotator as exported, updated_at), whatever its format."""
-    path = LS / name
-    if name.endswith(".csv"):
-        return [(int(r["seq"]), r["annotator"], r["updated_at"]) for r in read_csv(path)]
-    tasks = json.loads(path.read_text(encoding="utf-8"))
-    if "data" not in tasks[0]:
-        return [(r["seq"], r["annotator"], r["updated_at"]) for r in tasks]
-    return [
-        (t["data"]["seq"], a["completed_by"], a["updated_at"])
-        for t in tasks
-        for a in t["annotations"]
-        if not a["was_cancelled"]
-    ]
-
-
-@pytest.mark.parametrize(
-    "name, skipped, duplicates, annotator, by_option",
-    [
-        ("json_export.json", 1, 0, "Label Studio user 1", "王敏"),  # predictions: [ids]; completed_by: 1
-        ("json_snapshot.json", 2, 0, "tester@example.org", "tester@example.org"),  # predictions and users expanded
-        ("json_min.json", 0, 1, "Label Studio user 1", "王敏"),  # one row per annotation; annotator: 1
-        ("csv_export.csv", 0, 1, "Label Studio user 1", "王敏"),  # the same rows; annotator: "1"
-    ],
-)
-def test_label_studio_1_23_exports_import_as_labelled(name, skipped, duplicates, annotator, by_option, data, tmp_path):
-    """Each export Label Studio 1.23 writes gives back the labels chosen in it; an email names the annotator, a
-    bare user id gives way to --annotator; the annotation's updated_at is the label's time."""
-    result = merge([LS / name], *data, SCHEMA)
-    assert (result.units, result.skipped, result.duplicates, result.new_units) == (4, skipped, duplicates, 0)
-    units = {u["seq"]: u for u in imported_units(data[0])}
-    assert {seq: (u["domain"], u["type"]) for seq, u in units.items()} == LS_LABELS
-    assert all(u["doc_id"] == DOC and u["previous"]["source"] == "seed" for u in units.values())
-    times = {seq: time for seq, _, time in ls_rows(name)}
-    assert {seq: u["provenance"]["time"] for seq, u in units.items() if seq != 2} == {
-        seq: times[seq] for seq in (0, 1, 5)
-    }
-    assert units[0]["provenance"] == {"file": str(LS / name), "annotator": annotator, "time": times[0]}
-    merge([LS / name], *data, SCHEMA, annotator="王敏")
-    assert {u["provenance"]["annotator"] for u in imported_units(data[0]) if u["seq"] != 2} == {by_option}
-
-
-def test_the_default_exports_model_labels_come_from_each_annotations_prediction(data, tmp_path):
-    """The default JSON export lists predictions by id ("predictions": [1]); the model's labels, recorded as the
-    label a new unit replaces, are in each annotation's `prediction`."""
-    tasks = json.loads((LS / "json_export.json").read_text(encoding="utf-8"))
-    assert all(isinstance(p, int) for t in tasks for p in t["predictions"])
-    for t in tasks:
-        t["data"] = {**t["data"], "doc_id": "new-report-2", "text": t["data"]["text"] + "（新）"}
-    path = tmp_path / "new.json"
-    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-    assert merge([path], *data, SCHEMA).new_documents == ["new-report-2"]
-    assert {json.dumps(u["previous"], ensure_ascii=False) for u in imported_units(data[0])} == {
-        json.dumps({"domain": "经济", "type": "plan", "source": "model"}, ensure_ascii=False)
-    }
-
-
-@pytest.mark.parametrize(
-    "name, where",
-    [
-        (
-            "conflict_json_export.json",
-            "task #1 (id 1): " + DOC + " seq 0 is labelled 其他/achievement in annotation 1 "
-            "by Label Studio user 1 but 经济/plan in annotation 7 by Label Studio user 2; keep one: delete or correct "
-            "the other annotation in Label Studio and export again",
-        ),
-        (
-            "conflict_json_min.json",
-            "row #2 (task id 1): " + DOC + " seq 0 is labelled 其他/achievement here but "
-            "经济/plan at {path}: row #1 (task id 1); keep one",
-        ),
-        (
-            "conflict_csv_export.csv",
-            "3: " + DOC + " seq 0 is labelled 其他/achievement here but 经济/plan at {path}:2; keep one",
-        ),
-    ],
-)
-def test_label_studio_1_23_exports_with_disagreeing_annotations_are_refused(name, where, data):
-    before = snapshot(*data)
-    with pytest.raises(ImportFailed) as e:
-        merge([LS / name], *data, SCHEMA)
-    path = LS / name
-    sep = ":" if name.endswith(".csv") else ": "
-    assert e.value.errors == [f"{path}{sep}{where.format(path=path)}"]
-    assert snapshot(*data) == before
-
-
-def test_cli_imports_label_studios_default_export_and_refuses_its_conflicts(data):
-    """`govtag import` of the default export crashed (AttributeError: 'int' object has no attribute 'get')."""
-    args = ["--data", str(data[0]), "--splits", str(data[1])]
-    result = CliRunner().invoke(app, ["import", str(LS / "conflict_json_export.json"), *args])
-    assert result.exit_code == 2 and "task #1 (id 1): " in result.output and "nothing was imported" in result.output
-    assert not (data[0] / IMPORTED).exists()
-    result = CliRunner().invoke(app, ["import", str(LS / "json_export.json"), *args, "--annotator", "王敏"])
-    assert result.exit_code == 0 and "4 units imported" in result.output, result.output
     assert {u["provenance"]["annotator"] for u in imported_units(data[0])} == {"王敏"}
 
 
