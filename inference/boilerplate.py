@@ -65,6 +65,13 @@ _NOTICE = re.compile(
     r"本文(链接|地址|标签)|\.(docx?|wps|pdf)$",
     re.I,
 )
+# a document-sharing site's record of the file: its id, size, page count, page previews, upload notice
+_SHARING = re.compile(
+    r"(ID|文档编号|文档ID)\s*:\s*\w+$|(大小|文件大小|文档大小)\s*:\s*[\d.]+\s*[KMG]?B?$|(页数|文档页数)\s*:\s*\d+\s*页?$"
+    r"|.{2,60}_第\s*\d+\s*页$|资源描述\s*:?$|由会员上传分享|免费在线阅读|仅供预览|\[\s*字体\s*:|word版本可编辑|WORD格式"
+    r"|^(精品|优质|精选)文档$|^学习资料$|剩余\s*\d+\s*页未读|^(欢迎下载|感谢阅读|谢谢阅读)$",
+    re.I,
+)
 _WECHAT = re.compile(
     r"点击(上方)?.{0,6}关注|关注我们$|^阅读原文$|^(在看|点赞|分享|赞)([|/\s]*(在看|点赞|分享|赞))*$|长按(识别)?二维码|扫码关注"
 )
@@ -83,7 +90,7 @@ _TITLED_PIECE = re.compile(
     rf"|[(【\[]?第\s*{_NUMERAL}\s*篇[)】\]]?\s*[:、.]?)\s*(?P<title>\S.{{3,58}})"
 )
 _BREADCRUMB = re.compile(r"[^>»›]{1,24}(\s*(>>?|»|›)\s*[^>»›]{1,24}){2,}")
-_RELATED = re.compile(r"(相关|推荐|热门|更多|延伸|最新|精彩)[^,。]{0,10}(推荐|阅读|文章|范文|专题|下载)\s*:?")
+_RELATED = re.compile(r"(相关|推荐|热门|更多|延伸|最新|精彩)[^,。]{0,10}(推荐|阅读|文章|范文|专题|下载|文档)\s*:?")
 _DOCUMENT_WORD = re.compile(r"总结|报告|计划|方案|要点|讲话|发言|心得|体会|范文|材料|述职|汇报|致辞|通报")
 _ENDS = "。！？!?:：;；"
 
@@ -137,6 +144,8 @@ def _wrapper_line(line: str) -> bool:
         and _BYLINE.match(line)
         or short
         and _WECHAT.search(line)
+        or short
+        and _SHARING.search(line)
         or len(line) <= 40
         and any(w in line for w in ("分享", "收藏", "点赞"))
         and not _SHARE_WORDS.sub("", line)

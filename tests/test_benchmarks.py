@@ -101,3 +101,69 @@ def test_gpu_speed_runs_on_a_cpu(tmp_path):
     rows = table_rows(out)
     assert list(rows) == ["(a)", "(b)", "(d)"]
     assert float(rows["(b)"][-1].rstrip("%")) >= 98
+
+
+def test_page_accuracy_scores_each_gold_unit_by_the_tagged_unit_covering_it():
+    from benchmarks.page_accuracy import align
+
+    gold = [
+        {"text": "一、主要工作"},
+        {"text": "全年新增就业520人。"},
+        {"text": "发放贷款300万元。"},
+        {"text": "相关文档"},
+    ]
+    tagged = [{"text": "一、主要工作 全年新增就业520人。"}, {"text": "发放贷款300万元。"}]  # a unit run into a heading
+    assert align(gold, tagged) == [tagged[0], tagged[0], tagged[1], None]  # the last one dropped as furniture
+
+
+def test_page_accuracy_reads_and_tags_the_pages_and_writes_json(tiny_model, tmp_path):
+    page = tmp_path / "pages" / "p1.txt"
+    page.parent.mkdir()
+    lines = [
+        "XX镇2023年工作总结",
+        "一、主要工作",
+        "全年新增城镇就业520人。",
+        "页数:4页",
+        "二、存在问题",
+        "就业服务力量薄弱。",
+    ]
+    page.write_text("\n".join(lines), encoding="utf-8")
+    gold = [
+        {"doc_id": "p1", "seq": k, "text": text, "domain": domain, "type": type_, "genre": "文档分享"}
+        for k, (text, domain, type_) in enumerate(
+            [
+                (lines[0], "其他", "other"),
+                (lines[1], "其他", "achievement"),
+                (lines[2], "民生", "achievement"),
+                (lines[3], "其他", "other"),
+                (lines[4], "其他", "problem"),
+                (lines[5], "民生", "problem"),
+            ]
+        )
+    ]
+    (tmp_path / "data" / "written").mkdir(parents=True)
+    (tmp_path / "data" / "written" / "p.jsonl").write_text(
+        "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8"
+    )
+    env = {**os.environ, "GOVTAG_BENCH_RESULTS": str(tmp_path / "results")}
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "page_accuracy.py"),
+            "--model",
+            str(tiny_model),
+            "--pages",
+            str(page.parent),
+            "--data",
+            str(tmp_path / "data"),
+        ],
+        capture_output=True,
+        env=env,
+        text=True,
+        check=True,
+    ).stdout
+    assert "| all | 6 |" in out and "| 文档分享 | 6 |" in out
+    (written,) = (tmp_path / "results").glob("page_accuracy-*.json")
+    result = json.loads(written.read_text(encoding="utf-8"))["result"]
+    assert result["pages"] == 1 and result["all"]["n"] == 6
+    assert result["lost"] == 1  # "页数:4页": dropped by the reader, scored as 其他/other
