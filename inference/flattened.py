@@ -58,9 +58,9 @@ def _lines_of(line: str) -> list[str]:
 
 def unflatten(lines: Iterable[str]) -> list[str]:
     """Lines as the reader keeps them (`normalize.clean_line`, empty ones left out), a flattened page's
-    restored: page numbers removed, a sentence cut by a page boundary joined again, a hard wrap inside 单一、
-    joined again, the runs of spaces of a long
-    line turned back into line breaks, a title repeated at a page's top printed once."""
+    restored: page numbers removed, a sentence cut by a page boundary joined again, the runs of spaces of a long
+    line turned back into line breaks, a title repeated at a page's top printed once; and a hard wrap inside
+    单一、 joined again."""
     lines = [line for chunk in lines for line in map(clean_line, chunk.splitlines()) if line]
     pages = _pages(lines)
     out: list[str] = []
