@@ -33,6 +33,7 @@ from .bundle import WEIGHTS, load_bundle
 from .config import PACKAGE_ROOT
 from .onnx_session import CONTEXT_VECTOR, EMBEDDING, FP32, HEADS, INT8, ONNX_DIR, OUTPUTS, SOURCE, TEXT_VECTOR
 from .tagger import Tagger
+from .user_cache import cache_root
 
 OPSET = 17
 CALIBRATION = PACKAGE_ROOT / "labels" / "data" / "seeds.jsonl"  # units whose activations set the smoothing
@@ -229,12 +230,47 @@ def export_is_current(model_dir: str | Path) -> bool:
         return False
     if not isinstance(source, dict):
         return False
-    if source.get("weights") == weights_stamp(model_dir):
+    stamp = weights_stamp(model_dir)
+    if source.get("weights") == stamp:
         return True
-    if not source.get("sha256") or source["sha256"] != weights_digest(model_dir):
+    if not source.get("sha256"):
+        return False
+    checked = _checked_read_only(model_dir)
+    if checked == {"weights": stamp, "sha256": source["sha256"]}:
+        return True  # a read-only model directory whose weights were found to be the export's before
+    if source["sha256"] != weights_digest(model_dir):
         return False
     try:  # the same weights under new file times: record them, so later loads skip the digest
         write_source(model_dir, source["sha256"])
-    except OSError:  # a read-only model directory: the digest is read again next time
-        pass
+    except OSError:  # a read-only model directory: remember it in the user's cache instead
+        _record_read_only(model_dir, {"weights": stamp, "sha256": source["sha256"]})
     return True
+
+
+def _read_only_records() -> Path:
+    return cache_root() / "checked-exports.json"
+
+
+def _checked_read_only(model_dir: str | Path) -> dict | None:
+    try:
+        records = json.loads(_read_only_records().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return records.get(str(Path(model_dir).resolve())) if isinstance(records, dict) else None
+
+
+def _record_read_only(model_dir: str | Path, record: dict) -> None:
+    """Best effort: a cache that cannot be written only costs the digest again next time."""
+    path = _read_only_records()
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+        records = records if isinstance(records, dict) else {}
+    except (OSError, ValueError):
+        records = {}
+    records[str(Path(model_dir).resolve())] = record
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as f:
+            json.dump(records, f, ensure_ascii=False)
+    except OSError:
+        pass

