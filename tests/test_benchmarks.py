@@ -4,6 +4,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,13 @@ def test_plain_pipeline_gives_the_taggers_labels(fixture, step, seed_units, requ
     assert pipe(units) == expected
 
 
+def run_benchmark(script: str, *args: str, results: Path) -> str:
+    """A benchmark script's standard output; its results file goes to `results`."""
+    env = {**os.environ, "GOVTAG_BENCH_RESULTS": str(results)}
+    command = [sys.executable, str(REPO / "benchmarks" / script), *args]
+    return subprocess.run(command, capture_output=True, env=env, text=True, check=True).stdout
+
+
 def table_rows(output: str) -> dict[str, list[str]]:
     rows = [line.strip("|").split("|") for line in output.splitlines() if re.match(r"\| \([abcd]\)", line)]
     return {cells[0].strip()[:3]: [c.strip() for c in cells[1:]] for cells in rows}
@@ -46,23 +54,16 @@ def table_rows(output: str) -> dict[str, list[str]]:
 def test_tagging_speed_prints_the_four_paths_and_writes_them_as_dated_json(tiny_model, tmp_path):
     model_dir = tmp_path / "tiny"
     shutil.copytree(tiny_model, model_dir)
-    env = {**os.environ, "GOVTAG_BENCH_RESULTS": str(tmp_path / "results")}
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "tagging_speed.py"),
-            "--model",
-            str(model_dir),
-            "--rounds",
-            "1",
-            "--batch-size",
-            "8",
-        ],
-        capture_output=True,
-        env=env,
-        text=True,
-        check=True,
-    ).stdout
+    out = run_benchmark(
+        "tagging_speed.py",
+        "--model",
+        str(model_dir),
+        "--rounds",
+        "1",
+        "--batch-size",
+        "8",
+        results=tmp_path / "results",
+    )
     rows = table_rows(out)
     assert list(rows) == ["(a)", "(b)", "(c)", "(d)"]
     assert rows["(b)"][3] == "100.0%"
@@ -80,24 +81,11 @@ def test_tagging_speed_prints_the_four_paths_and_writes_them_as_dated_json(tiny_
 
 @pytest.mark.slow
 def test_gpu_speed_runs_on_a_cpu(tmp_path):
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "gpu_speed.py"),
-            "--device",
-            "cpu",
-            "--repeat",
-            "1",
-            "--pipeline-units",
-            "40",
-            "--batch-sizes",
-            "16",
-        ],
-        capture_output=True,
-        env={**os.environ, "GOVTAG_BENCH_RESULTS": str(tmp_path)},
-        text=True,
-        check=True,
-    ).stdout
+    out = run_benchmark(
+        "gpu_speed.py",
+        *("--device", "cpu", "--repeat", "1", "--pipeline-units", "40", "--batch-sizes", "16"),
+        results=tmp_path,
+    )
     rows = table_rows(out)
     assert list(rows) == ["(a)", "(b)", "(d)"]
     assert float(rows["(b)"][-1].rstrip("%")) >= 98
@@ -145,23 +133,11 @@ def test_page_accuracy_reads_and_tags_the_pages_and_writes_json(tiny_model, tmp_
     (tmp_path / "data" / "written" / "p.jsonl").write_text(
         "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8"
     )
-    env = {**os.environ, "GOVTAG_BENCH_RESULTS": str(tmp_path / "results")}
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "page_accuracy.py"),
-            "--model",
-            str(tiny_model),
-            "--pages",
-            str(page.parent),
-            "--data",
-            str(tmp_path / "data"),
-        ],
-        capture_output=True,
-        env=env,
-        text=True,
-        check=True,
-    ).stdout
+    out = run_benchmark(
+        "page_accuracy.py",
+        *("--model", str(tiny_model), "--pages", str(page.parent), "--data", str(tmp_path / "data")),
+        results=tmp_path / "results",
+    )
     assert "| all | 6 |" in out and "| 文档分享 | 6 |" in out
     (written,) = (tmp_path / "results").glob("page_accuracy-*.json")
     result = json.loads(written.read_text(encoding="utf-8"))["result"]
