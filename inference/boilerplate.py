@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .normalize import clean_line, to_simplified
+from .flattened import unflatten
+from .normalize import ends_sentence, to_simplified
 
 _PHRASES = (
     "试读结束",
@@ -92,11 +93,6 @@ _TITLED_PIECE = re.compile(
 _BREADCRUMB = re.compile(r"[^>»›]{1,24}(\s*(>>?|»|›)\s*[^>»›]{1,24}){2,}")
 _RELATED = re.compile(r"(相关|推荐|热门|更多|延伸|最新|精彩)[^,。]{0,10}(推荐|阅读|文章|范文|专题|下载|文档)\s*:?")
 _DOCUMENT_WORD = re.compile(r"总结|报告|计划|方案|要点|讲话|发言|心得|体会|范文|材料|述职|汇报|致辞|通报")
-_ENDS = "。！？!?:：;；"
-
-
-def ends_sentence(line: str) -> bool:
-    return line[-1] in _ENDS if line else True
 
 
 def _nav_bar(line: str) -> bool:
@@ -201,11 +197,12 @@ def _related_title(line: str) -> bool:
 
 
 def clean(lines: Iterable[str]) -> tuple[str, list[str]]:
-    """Fold width, strip lines, drop page furniture: lines that are furniture by themselves, the value line
-    under a metadata label of a web table copied as text, the titles listed under a 相关推荐 line, and the
-    page's first line repeated in its second half (a footer). A piece marker between two reports ("篇二") stays,
+    """Fold width, strip lines, give a flattened copy its lines back (`flattened.unflatten`), then drop page
+    furniture: lines that are furniture by themselves, the value line under a metadata label of a web table
+    copied as text, the titles listed under a 相关推荐 line, and the page's first line repeated in its second
+    half (a footer). A piece marker between two reports ("篇二") stays,
     for `segment` to cut there (it never becomes a unit). Returns (text, dropped lines)."""
-    lines = [line for chunk in lines for line in map(clean_line, chunk.splitlines()) if line]
+    lines = unflatten(lines)
     kept, dropped = [], []
     value_follows = related = False
     first = None

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .boilerplate import ends_sentence
-from .normalize import clean_line
+from .normalize import clean_line, ends_sentence
 
 _PAGE_START = re.compile(r"(\d{1,3})、")
 # a run of spaces where a line break was lost; not the blank inside a template's "(  )"

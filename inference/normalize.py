@@ -16,6 +16,14 @@ _WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0\ufeff\u200b-\u200d]")
 _NARROW = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " ", "\u00a0": " "}
 
 
+_ENDS = "。！？!?:：;；"
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether a line ends a sentence or a clause that leads on (a colon): a hard-wrapped line does not."""
+    return line[-1] in _ENDS if line else True
+
+
 def fold_width(text: str) -> str:
     """Full-width ASCII variants to ASCII, odd spaces to a space, zero-width characters removed."""
     return _WIDE.sub(lambda m: _NARROW.get(m.group(), ""), text)

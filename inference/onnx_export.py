@@ -235,42 +235,35 @@ def export_is_current(model_dir: str | Path) -> bool:
         return True
     if not source.get("sha256"):
         return False
-    checked = _checked_read_only(model_dir)
-    if checked == {"weights": stamp, "sha256": source["sha256"]}:
+    key = str(Path(model_dir).resolve())
+    if _checked_exports().get(key) == {"weights": stamp, "sha256": source["sha256"]}:
         return True  # a read-only model directory whose weights were found to be the export's before
     if source["sha256"] != weights_digest(model_dir):
         return False
     try:  # the same weights under new file times: record them, so later loads skip the digest
         write_source(model_dir, source["sha256"])
     except OSError:  # a read-only model directory: remember it in the user's cache instead
-        _record_read_only(model_dir, {"weights": stamp, "sha256": source["sha256"]})
+        _record_checked_export(key, {"weights": stamp, "sha256": source["sha256"]})
     return True
 
 
-def _read_only_records() -> Path:
-    return cache_root() / "checked-exports.json"
+CHECKED_EXPORTS = "checked-exports.json"  # in the user's cache: read-only model directories checked before
 
 
-def _checked_read_only(model_dir: str | Path) -> dict | None:
+def _checked_exports() -> dict:
     try:
-        records = json.loads(_read_only_records().read_text(encoding="utf-8"))
+        records = json.loads((cache_root() / CHECKED_EXPORTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return records.get(str(Path(model_dir).resolve())) if isinstance(records, dict) else None
+        return {}
+    return records if isinstance(records, dict) else {}
 
 
-def _record_read_only(model_dir: str | Path, record: dict) -> None:
+def _record_checked_export(key: str, record: dict) -> None:
     """Best effort: a cache that cannot be written only costs the digest again next time."""
-    path = _read_only_records()
+    records = {**_checked_exports(), key: record}
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-        records = records if isinstance(records, dict) else {}
-    except (OSError, ValueError):
-        records = {}
-    records[str(Path(model_dir).resolve())] = record
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as f:
+        cache_root().mkdir(parents=True, exist_ok=True)
+        with atomic_write(cache_root() / CHECKED_EXPORTS) as f:
             json.dump(records, f, ensure_ascii=False)
     except OSError:
         pass

@@ -17,10 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .boilerplate import PAGE_NUMBER, clean, ends_sentence
+from .boilerplate import PAGE_NUMBER, clean
 from .document import DecodeError, Document, ReadError
-from .flattened import unflatten
-from .normalize import CONTROL, clean_line
+from .normalize import CONTROL, clean_line, ends_sentence
 from .segment import marker
 from .word import docx_lines, office_lines
 
@@ -304,7 +303,7 @@ def read(path: str | Path, doc_id: str | None = None, max_bytes: int | None = No
         raise ReadError(path, "permission denied: this file cannot be read") from None
     except Exception as e:  # python-docx, pdfplumber and zipfile raise many types on corrupt input
         raise ReadError(path, f"not a readable {suffix} file ({type(e).__name__}: {e})") from None
-    text, more = clean(unflatten(lines))
+    text, more = clean(lines)
     dropped += more
     if not text:
         if dropped:
@@ -319,7 +318,7 @@ def read_text(text: str, doc_id: str = "text", title: str = "") -> Document:
     """A text given as a string, read as a .txt file with that content would be (page furniture dropped, width
     folded, traditional characters mapped); `title`: its title if the text has none."""
     lines = text.splitlines()
-    cleaned, dropped = clean(unflatten(lines))
+    cleaned, dropped = clean(lines)
     if not cleaned:
         raise ReadError(
             doc_id,
