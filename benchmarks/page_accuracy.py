@@ -24,8 +24,6 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from sklearn.metrics import f1_score
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from benchmarks.results import save  # noqa: E402
@@ -74,15 +72,16 @@ def align(gold: list[dict], tagged: list[dict]) -> list[dict | None]:
     return [tagged[votes[i].most_common(1)[0][0]] if votes[i] else None for i in range(len(gold))]
 
 
-def scores(pairs: list[tuple[dict, dict | None]]) -> dict:
+def scores(pairs: list[tuple[dict, dict | None]], schema) -> dict:
+    """Macro-F1 and accuracy per task, as `govtag evaluate` computes them (training/metrics.py)."""
+    from govtag.training.metrics import task_metrics
+
     out = {"n": len(pairs)}
     for task in TASKS:
-        y = [g[task] for g, _ in pairs]
-        p = [t[task] if t else DROPPED[task] for _, t in pairs]
-        out[task] = {
-            "macro_f1": round(f1_score(y, p, labels=sorted(set(y)), average="macro", zero_division=0), 4),
-            "accuracy": round(sum(a == b for a, b in zip(y, p)) / len(y), 4),
-        }
+        gold = [g[task] for g, _ in pairs]
+        pred = [t[task] if t else DROPPED[task] for _, t in pairs]
+        metrics = task_metrics(gold, pred, schema.labels(task))
+        out[task] = {k: round(metrics[k], 4) for k in ("macro_f1", "accuracy")}
     return out
 
 
@@ -118,8 +117,8 @@ def main() -> None:
         "pages": len({g["doc_id"].partition("#")[0] for g, _ in pairs}),
         "lost": lost,
         "tagged_units_matching_no_gold_unit": extra,
-        "all": scores(pairs),
-        "by_genre": {genre: scores(p) for genre, p in sorted(by_genre.items())},
+        "all": scores(pairs, tagger.schema),
+        "by_genre": {genre: scores(p, tagger.schema) for genre, p in sorted(by_genre.items())},
     }
     print("| pages | units | domain macro-F1 | accuracy | type macro-F1 | accuracy |")
     print("|---|---:|---:|---:|---:|---:|")
